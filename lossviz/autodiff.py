@@ -1,0 +1,78 @@
+"""Gradients through the active Keras backend's own autodiff: a small shim per backend.
+
+Keras 3 has no backend-neutral ``grad`` in ``keras.ops``, so this module is the one place in lossviz
+that touches a backend's native autodiff (TensorFlow's ``GradientTape``, ``jax.grad``,
+``torch.autograd``). Everything else calls :func:`value_and_grad`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import numpy as np
+
+
+def value_and_grad(fn: Callable[[Any], Any]) -> Callable[[Any], tuple[np.ndarray, np.ndarray]]:
+    """Wrap a scalar- or tensor-valued function of one tensor so it returns (value, gradient).
+
+    The gradient is that of ``sum(fn(x))`` with respect to ``x`` (so for a per-sample loss over a
+    batch of independent inputs it is each sample's own gradient).
+
+    Formula:
+        g = d/dx sum_i fn(x)_i
+
+    Example:
+        >>> f = value_and_grad(lambda x: keras.ops.sum(x ** 2, axis=-1))
+        >>> value, grad = f(np.array([[1.0, 2.0]], "float32"))   # value [5.], grad [[2., 4.]]
+
+    Args:
+        fn: a function of one tensor written with ``keras.ops``.
+
+    Returns:
+        A function taking an array-like ``x`` and returning ``(fn(x), grad)`` as float numpy arrays.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        def tf_call(x: Any) -> tuple[np.ndarray, np.ndarray]:
+            x = tf.convert_to_tensor(np.asarray(x, dtype=keras.config.floatx()))
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                value = fn(x)
+                total = tf.reduce_sum(value)
+            return np.asarray(value), np.asarray(tape.gradient(total, x))
+
+        return tf_call
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        def total_and_value(x: Any) -> tuple[Any, Any]:
+            value = fn(x)
+            return jnp.sum(value), value
+
+        grad_fn = jax.jit(jax.grad(total_and_value, has_aux=True))
+
+        def jax_call(x: Any) -> tuple[np.ndarray, np.ndarray]:
+            grad, value = grad_fn(jnp.asarray(x, dtype=keras.config.floatx()))
+            return np.asarray(value), np.asarray(grad)
+
+        return jax_call
+    if backend == "torch":
+        import torch
+
+        def torch_call(x: Any) -> tuple[np.ndarray, np.ndarray]:
+            t = torch.tensor(np.asarray(x, dtype=keras.config.floatx()), requires_grad=True,
+                             device=keras.backend.get_device() if hasattr(keras.backend, "get_device") else None)
+            value = fn(t)
+            (grad,) = torch.autograd.grad(value.sum(), t)
+            return value.detach().cpu().numpy(), grad.detach().cpu().numpy()
+
+        return torch_call
+    raise NotImplementedError(
+        f"Invalid Keras backend for `value_and_grad`: expected 'tensorflow', 'jax' or 'torch'; "
+        f"received {backend!r}"
+    )

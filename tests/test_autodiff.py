@@ -1,0 +1,26 @@
+import keras
+import numpy as np
+
+from lossviz.autodiff import value_and_grad
+
+
+def test_gradient_of_sum_of_squares_matches_hand_computation():
+    f = value_and_grad(lambda x: keras.ops.sum(x**2, axis=-1))
+    value, grad = f(np.array([[1.0, 2.0], [-3.0, 0.5]], "float32"))
+    np.testing.assert_allclose(value, [5.0, 9.25], rtol=1e-6)
+    np.testing.assert_allclose(grad, [[2.0, 4.0], [-6.0, 1.0]], rtol=1e-6)
+
+
+def test_gradient_matches_central_differences_for_a_keras_loss():
+    y_true = np.array([[0.0, 1.0, 0.0]], "float32")
+    loss = keras.losses.CategoricalCrossentropy(from_logits=True, reduction=None)
+    f = value_and_grad(lambda logits: loss(y_true, logits))
+    x = np.array([[0.3, -1.2, 2.0]], "float32")
+    _, grad = f(x)
+    eps = 1e-3
+    numeric = []
+    for i in range(3):
+        step = np.zeros_like(x)
+        step[0, i] = eps
+        numeric.append((f(x + step)[0][0] - f(x - step)[0][0]) / (2 * eps))
+    np.testing.assert_allclose(grad[0], numeric, atol=2e-3)
