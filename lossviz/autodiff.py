@@ -66,7 +66,7 @@ def value_and_grad(fn: Callable[[Any], Any]) -> Callable[[Any], tuple[np.ndarray
 
         def torch_call(x: Any) -> tuple[np.ndarray, np.ndarray]:
             t = torch.tensor(np.asarray(x, dtype=keras.config.floatx()), requires_grad=True,
-                             device=keras.backend.get_device() if hasattr(keras.backend, "get_device") else None)
+                             device=getattr(keras.backend, "get_device", lambda: None)())
             value = fn(t)
             (grad,) = torch.autograd.grad(value.sum(), t)
             return value.detach().cpu().numpy(), grad.detach().cpu().numpy()

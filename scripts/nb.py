@@ -81,7 +81,8 @@ def build(source: Path, timeout: int = 1200) -> Path:
     nb = to_notebook(cells)
     target = NOTEBOOKS / (source.stem + ".ipynb")
     os.environ.setdefault("LOSSVIZ_PROFILE", "smoke")
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
+    resources = {"metadata": {"path": str(NOTEBOOKS)}}
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources)
     client.execute()
     nbformat.write(strip(nb), target)
     return target

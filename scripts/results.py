@@ -1,0 +1,158 @@
+"""Run lessons in a profile and backend and record their headline numbers in ``results/``.
+
+    python scripts/results.py --profile full                 # every lesson
+    python scripts/results.py --profile smoke 03 05          # lessons whose name starts with 03 or 05
+    KERAS_BACKEND=jax python scripts/results.py --profile full
+    python scripts/results.py --show                         # print the recorded table
+
+Each lesson runs top to bottom in a fresh kernel (nbclient) with ``LOSSVIZ_PROFILE`` set and
+``LOSSVIZ_RESULTS`` pointing at a temporary file that ``lossviz.report(...)`` appends to. One record
+per (lesson, profile, backend, device) is kept in ``results/results.json`` (a newer run replaces an
+older one) and ``results/RESULTS.md`` is regenerated from it. Executed notebooks are not written
+back (the repo keeps them stripped); pass ``--keep DIR`` to save them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+RESULTS = ROOT / "results"
+
+
+def backend_and_devices() -> tuple[str, list[str]]:
+    code = "import keras, json; print(json.dumps([keras.backend.backend(), keras.distribution.list_devices()]))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    backend, devices = json.loads(out.stdout.strip().splitlines()[-1])
+    return backend, [str(d) for d in devices]
+
+
+def device_name(devices: list[str]) -> str:
+    if any(d.lower().startswith(("gpu", "cuda")) for d in devices) and shutil.which("nvidia-smi"):
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip().splitlines()[0]
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"CPU {model} ({os.cpu_count()} cores)"
+
+
+def run_lesson(path: Path, profile: str, keep: Path | None, timeout: int) -> tuple[str, float, list[dict], str]:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    with tempfile.NamedTemporaryFile("w+", suffix=".jsonl", delete=False) as handle:
+        results_file = handle.name
+    env_before = dict(os.environ)
+    os.environ.update(LOSSVIZ_PROFILE=profile, LOSSVIZ_RESULTS=results_file)
+    status, error = "ok", ""
+    start = time.perf_counter()
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    except Exception as exc:  # a failing lesson is recorded as failed, the others still run
+        status, error = "failed", f"{type(exc).__name__}: {str(exc)[-500:]}"
+    finally:
+        wall = time.perf_counter() - start
+        os.environ.clear()
+        os.environ.update(env_before)
+    lines = Path(results_file).read_text(encoding="utf-8").splitlines()
+    Path(results_file).unlink()
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, keep / path.name)
+    return status, wall, [json.loads(line) for line in lines if line.strip()], error
+
+
+def load() -> list[dict]:
+    path = RESULTS / "results.json"
+    return json.loads(path.read_text())["runs"] if path.exists() else []
+
+
+def save(runs: list[dict]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    runs = sorted(runs, key=lambda r: (r["lesson"], r["profile"], r["backend"], r["device"]))
+    (RESULTS / "results.json").write_text(json.dumps({"runs": runs}, indent=1) + "\n")
+    (RESULTS / "RESULTS.md").write_text(markdown(runs))
+
+
+def _flatten(metrics: dict, prefix: str = "") -> list[str]:
+    parts = []
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            parts += _flatten(value, f"{prefix}{key}.")
+        elif isinstance(value, float):
+            parts.append(f"{prefix}{key}={value:.4g}")
+        elif not isinstance(value, list):
+            parts.append(f"{prefix}{key}={value}")
+    return parts
+
+
+def markdown(runs: list[dict]) -> str:
+    lines = ["# Recorded lesson runs", "",
+             "Written by `python scripts/results.py`; each row is one run of one lesson.", "",
+             "| lesson | profile | backend | device | date | wall s | status | headline metrics |",
+             "| --- | --- | --- | --- | --- | ---: | --- | --- |"]
+    for r in runs:
+        merged: dict = {}
+        for m in r["metrics"]:
+            merged.update(m)
+        shown = "; ".join(_flatten(merged)) or "-"
+        lines.append(f"| {r['lesson']} | {r['profile']} | {r['backend']} | {r['device']} | {r['date']} | "
+                     f"{r['wall_s']:.1f} | {r['status']} | {shown} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("lessons", nargs="*", help="name prefixes (e.g. 03 05); default: all")
+    parser.add_argument("--profile", choices=["smoke", "full"], default="full")
+    parser.add_argument("--keep", type=Path, help="save executed notebooks here")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    parser.add_argument("--show", action="store_true", help="print the recorded table and exit")
+    args = parser.parse_args(argv)
+    if args.show:
+        print(markdown(load()))
+        return 0
+    paths = sorted(p for p in NOTEBOOKS.glob("*.ipynb")
+                   if not args.lessons or any(p.name.startswith(x) for x in args.lessons))
+    if not paths:
+        print("no lesson matches", args.lessons)
+        return 2
+    backend, devices = backend_and_devices()
+    device = device_name(devices)
+    runs = load()
+    failed = 0
+    for path in paths:
+        status, wall, metrics, error = run_lesson(path, args.profile, args.keep, args.timeout)
+        failed += status != "ok"
+        record = {"lesson": path.stem, "profile": args.profile, "backend": backend, "device": device,
+                  "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "wall_s": round(wall, 1),
+                  "status": status, "error": error, "metrics": metrics}
+        runs = [r for r in runs if (r["lesson"], r["profile"], r["backend"], r["device"])
+                != (path.stem, args.profile, backend, device)] + [record]
+        save(runs)
+        print(f"{path.stem}: {status} in {wall:.1f} s on {backend} / {device}" + (f" ({error})" if error else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
