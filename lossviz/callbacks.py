@@ -126,7 +126,7 @@ class LossRecorder(keras.callbacks.Callback):
             self.epoch_values: dict[str, list[float]] = {}
             self.epochs: list[int] = []
             self.stopped_early = False
-            self.version = 0  # bumped on every change, so a viewer knows when to redraw
+            self.version = getattr(self, "version", -1) + 1  # bumped on every change: a viewer redraws
 
     def request_stop(self) -> None:
         """Ask training to stop at the end of the batch that is running (thread-safe)."""
@@ -137,13 +137,13 @@ class LossRecorder(keras.callbacks.Callback):
         """Whether a stop was requested and not yet acted upon by a new run."""
         return self._stop_requested.is_set()
 
-    def _batch_sizes(self, count: int) -> list[float] | None:
+    def _sizes_before_and_at(self, n: int) -> tuple[float, float]:
+        """Samples seen before batch n (1-based) of an epoch, and batch n's own size."""
         if self.batch_size is None or self.samples is None:
-            return None
-        sizes = []
-        for i in range(count):
-            sizes.append(float(max(0, min(self.batch_size, self.samples - i * self.batch_size))) or 1.0)
-        return sizes
+            return float(n - 1), 1.0
+        done = min((n - 1) * self.batch_size, self.samples)
+        size = min(self.batch_size, self.samples - done)
+        return float(done), float(size) if size > 0 else 1.0
 
     # ----- Keras hooks -------------------------------------------------------------------------------
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
@@ -172,20 +172,17 @@ class LossRecorder(keras.callbacks.Callback):
                 series.append(_as_float(value))
                 if name in self.per_batch:
                     n = len(series)
-                    sizes = self._batch_sizes(n)
-                    tail = sizes[-2:] if sizes is not None else None
+                    done, size = self._sizes_before_and_at(n)
                     prev = series[-2] if n > 1 else 0.0
-                    if tail is None:
-                        value_n = n * series[-1] - (n - 1) * prev
-                    else:
-                        done = sum(sizes[:-1])
-                        value_n = ((done + tail[-1]) * series[-1] - done * prev) / tail[-1]
-                    own.setdefault(name, []).append(value_n)
+                    own.setdefault(name, []).append(((done + size) * series[-1] - done * prev) / size)
                 else:
                     own.setdefault(name, []).append(series[-1])
             self.version += 1
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        if self._stop_requested.is_set() and self.model is not None:  # a click during validation
+            self.model.stop_training = True
+            self.stopped_early = True
         with self._lock:
             self.epochs.append(int(epoch))
             for name, value in (logs or {}).items():
@@ -198,7 +195,7 @@ class LossRecorder(keras.callbacks.Callback):
 
         Returns:
             ``{"epochs": [...], "epoch_values": {name: [...]}, "batch_values": {name: [...]},
-            "running": {name: [...]}, "epoch_index": int}``, where the batch entries are those of the
+            "running": {name: [...]}, "epoch_index": int, "version": int}``, where the batch entries are those of the
             current (last started) epoch and ``epoch_index`` is its position (``-1`` before training).
         """
         with self._lock:
@@ -208,4 +205,5 @@ class LossRecorder(keras.callbacks.Callback):
                 "batch_values": {k: list(v) for k, v in (self.batch_values[-1] if self.batch_values else {}).items()},
                 "running": {k: list(v) for k, v in (self.running[-1] if self.running else {}).items()},
                 "epoch_index": len(self.batch_values) - 1,
+                "version": self.version,
             }

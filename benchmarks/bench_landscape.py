@@ -1,0 +1,95 @@
+"""Speed of loss-landscape grids: grid points per second for ``lossviz.landscape.slice_2d``.
+
+    python benchmarks/bench_landscape.py                      # smoke size (11x11 grid, 256 images)
+    python benchmarks/bench_landscape.py --size full          # 41x41 grid on 10,000 images (GPU)
+    python benchmarks/bench_landscape.py --size full --steps 3   # a 3x3 part of the full workload
+    KERAS_BACKEND=jax python benchmarks/bench_landscape.py --engines predict jit
+    python benchmarks/bench_landscape.py --engines auto evaluate   # vs model.evaluate per point
+
+The workload is lesson 08's: ``small_cnn`` (softmax output) on Fashion-MNIST (Xiao, Rasul and
+Vollgraf 2017) with categorical cross-entropy. Weights are the initial ones (speed does not depend
+on training). Each row times one ``slice_2d`` call after a warm-up call (compilation excluded) and
+prints points per second and the time a full 41x41 grid would take at that rate. The goal for
+the full size is <= 60 s on one H100 (JAX backend).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import keras
+import numpy as np
+
+import lossviz
+from lossviz import landscape
+from lossviz.models import small_cnn
+
+SIZES = {"smoke": {"steps": 11, "examples": 256, "width": 8}, "full": {"steps": 41, "examples": 10000, "width": 16}}
+
+
+def fashion_subset(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``count`` training images in [0, 1] with a channel axis, labels one-hot."""
+    (x, y), _ = lossviz.datasets.fashion_mnist()
+    x = np.asarray(x[:count], "float32").reshape(-1, 28, 28, 1)
+    return x / x.max(), keras.ops.convert_to_numpy(keras.ops.one_hot(np.asarray(y[:count]), 10))
+
+
+def time_grid(steps: int, examples: int, width: int, batch_size: int, engine: str) -> dict[str, float]:
+    """Time one ``steps x steps`` slice (after an untimed warm-up slice) and return the row."""
+    x, y = fashion_subset(examples)
+    model = small_cnn(width=width, activation="softmax", seed=0)
+    loss = keras.losses.CategoricalCrossentropy()
+    landscape.slice_2d(model, loss, x, y, steps=2, batch_size=batch_size, engine=engine)  # compile
+    start = time.perf_counter()
+    landscape.slice_2d(model, loss, x, y, steps=steps, batch_size=batch_size, engine=engine)
+    seconds = time.perf_counter() - start
+    points = steps * steps + 1  # the grid and the centre
+    return {"seconds": seconds, "points_per_s": points / seconds, "full_grid_s": (41 * 41 + 1) * seconds / points}
+
+
+def time_evaluate_baseline(points: int, examples: int, width: int, batch_size: int) -> dict[str, float]:
+    """The slow way, for comparison: ``set_weights`` + ``model.evaluate`` per grid point."""
+    x, y = fashion_subset(examples)
+    model = small_cnn(width=width, activation="softmax", seed=0)
+    model.compile(loss=keras.losses.CategoricalCrossentropy())
+    weights = model.get_weights()
+    model.evaluate(x, y, batch_size=batch_size, verbose=0)  # compile
+    start = time.perf_counter()
+    for i in range(points):
+        model.set_weights([w * (1 + 0.01 * i) for w in weights])
+        model.evaluate(x, y, batch_size=batch_size, verbose=0)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "points_per_s": points / seconds, "full_grid_s": (41 * 41 + 1) * seconds / points}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=[*SIZES, "both"], default="smoke")
+    parser.add_argument("--steps", type=int, default=None, help="grid points per axis (default: the size's)")
+    parser.add_argument("--batch-size", type=int, nargs="+", default=[1024])
+    parser.add_argument("--engines", nargs="+", default=["auto"], choices=["auto", "predict", "jit", "evaluate"],
+                        help="'evaluate' is the slow baseline: set_weights + model.evaluate per point (25 points)")
+    args = parser.parse_args(argv)
+    backend = keras.backend.backend()
+    devices = ", ".join(str(d) for d in keras.distribution.list_devices())
+    print(f"backend {backend}, devices: {devices}")
+    print("| size | grid | images | width | batch | engine | seconds | points/s | 41x41 on these images (s) |")
+    print("| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+    for size in SIZES if args.size == "both" else [args.size]:
+        spec = SIZES[size]
+        steps = args.steps or spec["steps"]
+        for batch_size in args.batch_size:
+            for engine in args.engines:
+                if engine == "evaluate":
+                    row, grid = time_evaluate_baseline(25, spec["examples"], spec["width"], batch_size), "25 points"
+                else:
+                    row = time_grid(steps, spec["examples"], spec["width"], batch_size, engine)
+                    grid = f"{steps}x{steps}"
+                print(f"| {size} | {grid} | {spec['examples']} | {spec['width']} | {batch_size} | {engine} "
+                      f"| {row['seconds']:.2f} | {row['points_per_s']:.1f} | {row['full_grid_s']:.0f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,227 @@
+"""Keras's optimizers re-implemented in numpy, to walk many hikers down a two-parameter surface fast.
+
+The update rules are exactly those of ``keras.optimizers`` (Keras 3) for one variable: ``SGD``
+(with ``momentum`` and ``nesterov``), ``RMSprop`` and ``Adam``; ``tests/test_optimizers.py`` checks
+the paths against the real Keras optimizers. All hikers step in lockstep, so a data surface needs
+one autodiff call per step for all of them. A path that becomes non-finite or leaves the surface's
+big box (:meth:`lossviz.surfaces.Surface.bounds`) is cut there and marked ``diverged``: no NaN is
+ever returned and nothing raises.
+
+Pure compute: numpy only (plus the surface's own gradient).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+KINDS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
+LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "nesterov": "Nesterov", "rmsprop": "RMSprop",
+          "adam": "Adam"}
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """One optimizer's hyper-parameters, with Keras's names and defaults.
+
+    Formula (g: gradient, t: step from 1, all element-wise; Keras 3's ``update_step``):
+        sgd:       p -= lr g
+        momentum:  m = mu m - lr g;  p += m
+        nesterov:  m = mu m - lr g;  p += mu m - lr g
+        rmsprop:   v = rho v + (1 - rho) g^2;  p -= lr g / sqrt(v + eps)
+        adam:      m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2);
+                   p -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+
+    Example:
+        >>> Optimizer("nesterov", learning_rate=0.01, momentum=0.9).keras()   # the Keras twin
+
+    Args:
+        kind: one of ``sgd, momentum, nesterov, rmsprop, adam``.
+        learning_rate: step size.
+        momentum: ``mu`` of SGD with momentum / Nesterov.
+        rho: RMSprop's decay of the squared-gradient average.
+        beta_1, beta_2, epsilon: Adam's (and RMSprop's epsilon) constants, Keras's defaults.
+    """
+
+    kind: str
+    learning_rate: float = 0.01
+    momentum: float = 0.9
+    rho: float = 0.9
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-7
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"Invalid optimizer kind {self.kind!r}: expected one of {KINDS}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"Invalid value for `learning_rate`: expected > 0; received {self.learning_rate}")
+
+    @property
+    def label(self) -> str:
+        """Display name (``"SGD + momentum"``)."""
+        return LABELS[self.kind]
+
+    def keras(self) -> Any:
+        """The equivalent ``keras.optimizers`` instance."""
+        import keras
+
+        if self.kind in ("sgd", "momentum", "nesterov"):
+            return keras.optimizers.SGD(self.learning_rate, momentum=0.0 if self.kind == "sgd" else self.momentum,
+                                        nesterov=self.kind == "nesterov")
+        if self.kind == "rmsprop":
+            return keras.optimizers.RMSprop(self.learning_rate, rho=self.rho, epsilon=self.epsilon)
+        return keras.optimizers.Adam(self.learning_rate, beta_1=self.beta_1, beta_2=self.beta_2,
+                                     epsilon=self.epsilon)
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A hiker's path: the points visited and the loss at each.
+
+    Attributes:
+        optimizer: the :class:`Optimizer`.
+        path: float array ``(T + 1, 2)``; ``path[0]`` is the start; shorter than ``steps + 1`` if diverged.
+        losses: float array ``(T + 1,)``, the loss at each point of ``path`` (finite).
+        diverged: whether the path became non-finite or left the big box.
+        diverged_at: the step at which it did (``None`` if it did not).
+    """
+
+    optimizer: Optimizer
+    path: np.ndarray
+    losses: np.ndarray
+    diverged: bool
+    diverged_at: int | None
+
+
+def _tf_rounding() -> bool:
+    import keras
+
+    return keras.backend.backend() == "tensorflow"
+
+
+def _spec(item: Optimizer | str, learning_rate: float | None, momentum: float | None) -> Optimizer:
+    opt = item if isinstance(item, Optimizer) else Optimizer(str(item).lower())
+    changes: dict[str, float] = {}
+    if learning_rate is not None:
+        changes["learning_rate"] = float(learning_rate)
+    if momentum is not None:
+        changes["momentum"] = float(momentum)
+    return Optimizer(**{**opt.__dict__, **changes}) if changes else opt
+
+
+def trajectories(surface: Any, start: Sequence[float], optimizers: Sequence[Optimizer | str] = KINDS,
+                 steps: int = 100, learning_rate: float | None = None, momentum: float | None = None,
+                 escape: float = 4.0) -> list[Trajectory]:
+    """Walk several optimizers down ``surface`` from ``start`` in lockstep (one gradient call per step).
+
+    Example:
+        >>> from lossviz import surfaces
+        >>> paths = trajectories(surfaces.ravine(), (-3.5, 1.0), ["sgd", "adam"], steps=200, learning_rate=0.03)
+        >>> paths[1].path.shape            # (201, 2)
+
+    Args:
+        surface: anything with ``value_and_gradient(points (K, 2)) -> (values (K,), grads (K, 2))``
+            and ``bounds(scale)`` (a :class:`lossviz.surfaces.Surface`).
+        start: the start point ``(p0, p1)``.
+        optimizers: :class:`Optimizer` instances or kinds (``"adam"``).
+        steps: number of updates.
+        learning_rate, momentum: when given, override every optimizer's value.
+        escape: the big box is the plotting range grown ``escape`` times; leaving it means diverged.
+
+    Returns:
+        One :class:`Trajectory` per optimizer, in order.
+    """
+    specs = [_spec(o, learning_rate, momentum) for o in optimizers]
+    steps = int(steps)
+    if steps < 0:
+        raise ValueError(f"Invalid value for `steps`: expected an integer >= 0; received {steps}")
+    p0 = np.asarray(start, float).reshape(-1)
+    if p0.shape != (2,) or not np.all(np.isfinite(p0)):
+        raise ValueError(f"Invalid value for `start`: expected two finite numbers; received {start!r}")
+    k = len(specs)
+    if k == 0:
+        return []
+    lo, hi = surface.bounds(escape)
+    col = {name: np.array([[getattr(s, name)] for s in specs], float) for name in
+           ("learning_rate", "momentum", "rho", "beta_1", "beta_2", "epsilon")}
+    kinds = np.array([s.kind for s in specs])
+    heavy = np.isin(kinds, ("momentum", "nesterov"))[:, None]
+    nesterov = (kinds == "nesterov")[:, None]
+    plain, rms, adam = (kinds == "sgd")[:, None], (kinds == "rmsprop")[:, None], (kinds == "adam")[:, None]
+    mu = np.where(heavy, col["momentum"], 0.0)
+    # Keras keeps the learning rate in a float32 variable: round it the same way
+    lr, eps = col["learning_rate"].astype("float32").astype(float), col["epsilon"]
+    b1, b2, rho = col["beta_1"], col["beta_2"], col["rho"]
+    # for the bias-correction powers Keras casts the betas to tensors: on TensorFlow a Python float
+    # becomes float32 first; copy that rounding so paths agree to float64 precision
+    b1_32, b2_32 = (b.astype("float32").astype(float) if _tf_rounding() else b for b in (b1, b2))
+
+    paths = np.empty((steps + 1, k, 2))
+    losses = np.empty((steps + 1, k))
+    paths[0] = p0
+    m, v = np.zeros((k, 2)), np.zeros((k, 2))
+    alive = np.ones(k, bool)
+    stop = np.full(k, steps, int)  # last valid index of each path
+    p = np.tile(p0, (k, 1))
+    with np.errstate(all="ignore"):
+        for t in range(steps + 1):
+            values, grads = surface.value_and_gradient(np.where(alive[:, None], p, p0))
+            losses[t] = values
+            if t == steps:
+                break
+            g = np.asarray(grads, float)
+            # SGD family (Keras: m = m * mu - g * lr; nesterov adds m * mu - g * lr, else adds m)
+            m_sgd = m * mu - g * lr
+            step = np.where(nesterov, m_sgd * mu - g * lr, m_sgd)
+            # RMSprop (rho, eps inside the square root)
+            v_rms = rho * v + (1 - rho) * np.square(g)
+            step = np.where(rms, -(lr * g) / np.sqrt(v_rms + eps), step)
+            # Adam (bias correction folded into the step size, eps outside the square root)
+            m_adam = m + (g - m) * (1 - b1)
+            v_adam = v + (np.square(g) - v) * (1 - b2)
+            alpha = lr * np.sqrt(1 - b2_32 ** (t + 1)) / (1 - b1_32 ** (t + 1))
+            step = np.where(adam, -(m_adam * alpha) / (np.sqrt(v_adam) + eps), step)
+            step = np.where(plain, -g * lr, step)
+            m = np.where(adam, m_adam, np.where(heavy, m_sgd, m))
+            v = np.where(adam, v_adam, np.where(rms, v_rms, v))
+            p = p + step
+            paths[t + 1] = p
+            bad = alive & ~(np.all(np.isfinite(p), axis=1) & np.all((p >= lo) & (p <= hi), axis=1))
+            stop[bad] = t + 1
+            alive &= ~bad
+    out = []
+    for j, spec in enumerate(specs):
+        last = int(stop[j])
+        diverged = last < steps or not alive[j]
+        path, loss = paths[: last + 1, j].copy(), losses[: last + 1, j].copy()
+        if diverged:
+            finite = bool(np.all(np.isfinite(path[-1])))
+            if finite:  # keep the first point outside the box (the path visibly leaves the map)
+                loss[-1] = float(surface.value(path[-1:])[0])
+            if not finite or not np.isfinite(loss[-1]):
+                path, loss = path[:-1], loss[:-1]
+        out.append(Trajectory(spec, path, loss, diverged, last if diverged else None))
+    return out
+
+
+def trajectory(surface: Any, start: Sequence[float], optimizer: Optimizer | str = "sgd",
+               steps: int = 100, **options: Any) -> Trajectory:
+    """One optimizer's path down ``surface``: :func:`trajectories` with a single optimizer.
+
+    Example:
+        >>> from lossviz import surfaces
+        >>> tr = trajectory(surfaces.bowl(), (1.0, 1.0), Optimizer("sgd", learning_rate=0.1), steps=50)
+
+    Args:
+        surface, start, steps: as in :func:`trajectories`.
+        optimizer: an :class:`Optimizer` or a kind.
+        **options: ``learning_rate``, ``momentum``, ``escape``.
+
+    Returns:
+        A :class:`Trajectory`.
+    """
+    return trajectories(surface, start, [optimizer], steps, **options)[0]

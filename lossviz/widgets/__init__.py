@@ -1,0 +1,1 @@
+"""lossviz.widgets."""

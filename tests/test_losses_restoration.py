@@ -1,0 +1,97 @@
+"""SSIM, MS-SSIM and the L1 + MS-SSIM mix against TensorFlow's tf.image.ssim / ssim_multiscale."""
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from lossviz import losses
+
+tf = pytest.importorskip("tensorflow")  # the outside reference (also importable under the JAX backend)
+
+
+def _np(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def _pair(shape, seed=0, noise=0.1):
+    rng = np.random.default_rng(seed)
+    # smooth-ish images (so structure is not pure noise) plus noise
+    base = rng.random(shape).astype("float32")
+    base = (base + np.roll(base, 1, 1) + np.roll(base, 1, 2)) / 3
+    other = np.clip(base + noise * rng.standard_normal(shape), 0, 1).astype("float32")
+    return base, other
+
+
+def test_reference_ssim_matches_tensorflow():
+    x, y = _pair((2, 40, 36, 3))
+    np.testing.assert_allclose(_np(losses.ssim(x, y)), tf.image.ssim(x, y, 1.0).numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        _np(losses.ssim(255 * x, 255 * y, max_val=255.0, filter_size=7, filter_sigma=1.0, k1=0.02, k2=0.05)),
+        tf.image.ssim(255 * x, 255 * y, 255.0, filter_size=7, filter_sigma=1.0, k1=0.02, k2=0.05).numpy(),
+        atol=1e-5)
+    loss = losses.get("ssim", reduction=None)
+    np.testing.assert_allclose(_np(loss(x, y)), 1 - tf.image.ssim(x, y, 1.0).numpy(), atol=1e-5)
+
+
+def test_reference_ms_ssim_matches_tensorflow_with_five_scales_and_odd_sizes():
+    x, y = _pair((2, 177, 181, 1), seed=1, noise=0.2)
+    expected = tf.image.ssim_multiscale(x, y, 1.0).numpy()
+    np.testing.assert_allclose(_np(losses.ms_ssim(x, y)), expected, atol=1e-4)
+    np.testing.assert_allclose(_np(losses.get("ms_ssim", reduction=None)(x, y)), 1 - expected, atol=1e-4)
+
+
+def test_ms_ssim_on_small_images_uses_fewer_scales_as_tensorflow_would_with_those_factors():
+    x, y = _pair((2, 64, 64, 3), seed=2)
+    factors = losses.restoration.ms_power_factors(64, 64)
+    assert len(factors) == 3 and np.isclose(sum(factors), 1.0)
+    expected = tf.image.ssim_multiscale(x, y, 1.0, power_factors=factors).numpy()
+    np.testing.assert_allclose(_np(losses.ms_ssim(x, y)), expected, atol=1e-4)
+    explicit = losses.MS_SSIM_WEIGHTS[:3]
+    np.testing.assert_allclose(_np(losses.ms_ssim(x, y, power_factors=explicit)),
+                               tf.image.ssim_multiscale(x, y, 1.0, power_factors=explicit).numpy(), atol=1e-4)
+    with pytest.raises(ValueError, match="power_factors"):
+        losses.ms_ssim(x, y, power_factors=losses.MS_SSIM_WEIGHTS)
+    with pytest.raises(ValueError, match="filter_size"):
+        losses.ssim(x[:, :8, :8], y[:, :8, :8])
+    with pytest.raises(ValueError, match=r"\(N, H, W, C\)"):
+        losses.ssim(x[0], y[0])
+
+
+def test_reference_l1_ms_ssim_is_zhao_mix_of_tensorflow_ms_ssim_and_l1():
+    x, y = _pair((2, 48, 48, 3), seed=3)
+    factors = losses.restoration.ms_power_factors(48, 48)
+    ms = tf.image.ssim_multiscale(x, y, 1.0, power_factors=factors).numpy()
+    l1 = np.abs(x - y).mean((1, 2, 3))
+    loss = losses.get("l1_ms_ssim", reduction=None)
+    np.testing.assert_allclose(_np(loss(x, y)), 0.84 * (1 - ms) + 0.16 * l1, atol=1e-4)
+    half = losses.get("l1_ms_ssim", alpha=0.5, reduction=None)
+    np.testing.assert_allclose(_np(half(x, y)), 0.5 * (1 - ms) + 0.5 * l1, atol=1e-4)
+
+
+def test_anticorrelated_images_clip_negative_terms_like_tensorflow_and_keep_gradients_finite(pred_grad):
+    x, _ = _pair((1, 24, 24, 1), seed=4)
+    y = 1.0 - x
+    expected = tf.image.ssim_multiscale(x, y, 1.0, power_factors=(0.5, 0.5)).numpy()
+    np.testing.assert_allclose(_np(losses.ms_ssim(x, y, power_factors=(0.5, 0.5))), expected, atol=1e-5)
+    for name in ("ssim", "ms_ssim", "l1_ms_ssim"):
+        loss = losses.get(name, reduction=None)
+        for target in (x, np.zeros_like(x), np.ones_like(x)):
+            value, grad = pred_grad(name, loss)(target, y)
+            assert np.all(np.isfinite(value)) and np.all(np.isfinite(grad)), name
+
+
+images = arrays("float32", (2, 24, 24, 1), elements=st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]))
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=images, y=images)
+def test_property_image_losses_finite_and_minimal_at_target(pred_grad, x, y):
+    for name in ("ssim", "ms_ssim", "l1_ms_ssim"):
+        loss = losses.get(name, reduction=None)
+        value, grad = pred_grad(name, loss)(x, y)
+        assert np.all(np.isfinite(value)) and np.all(np.isfinite(grad)), name
+        same = _np(loss(x, x))  # 0 up to float32 cancellation in the variance terms
+        assert np.all(np.abs(same) < 1e-4) and np.all(same <= value + 1e-4), name
