@@ -31,8 +31,7 @@ SIZES = {"smoke": {"steps": 11, "examples": 256, "width": 8}, "full": {"steps": 
 def fashion_subset(count: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``count`` training images in [0, 1] with a channel axis, labels one-hot."""
     (x, y), _ = lossviz.datasets.fashion_mnist()
-    x = np.asarray(x[:count], "float32").reshape(-1, 28, 28, 1)
-    return x / x.max(), keras.ops.convert_to_numpy(keras.ops.one_hot(np.asarray(y[:count]), 10))
+    return x[:count, :, :, None].astype("float32") / 255.0, keras.ops.convert_to_numpy(keras.ops.one_hot(y[:count], 10))
 
 
 def time_grid(steps: int, examples: int, width: int, batch_size: int, engine: str) -> dict[str, float]:

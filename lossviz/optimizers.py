@@ -103,6 +103,20 @@ def _tf_rounding() -> bool:
     return keras.backend.backend() == "tensorflow"
 
 
+def _gradient_function(surface: Any, k: int) -> Any:
+    """``points (k, 2) -> gradient (k, 2)``; analytic surfaces skip the general path (hot loop)."""
+    grad_fn = getattr(surface, "grad_fn", None)
+    if grad_fn is None or getattr(surface, "points_value_and_grad", None) is not None:
+        return lambda p: np.asarray(surface.gradient(p), float)
+    out = np.empty((k, 2))
+
+    def analytic(p: np.ndarray) -> np.ndarray:
+        out[:, 0], out[:, 1] = grad_fn(p[:, 0], p[:, 1])
+        return out.copy()
+
+    return analytic
+
+
 def _spec(item: Optimizer | str, learning_rate: float | None, momentum: float | None) -> Optimizer:
     opt = item if isinstance(item, Optimizer) else Optimizer(str(item).lower())
     changes: dict[str, float] = {}
@@ -149,61 +163,49 @@ def trajectories(surface: Any, start: Sequence[float], optimizers: Sequence[Opti
     col = {name: np.array([[getattr(s, name)] for s in specs], float) for name in
            ("learning_rate", "momentum", "rho", "beta_1", "beta_2", "epsilon")}
     kinds = np.array([s.kind for s in specs])
-    heavy = np.isin(kinds, ("momentum", "nesterov"))[:, None]
     nesterov = (kinds == "nesterov")[:, None]
-    plain, rms, adam = (kinds == "sgd")[:, None], (kinds == "rmsprop")[:, None], (kinds == "adam")[:, None]
-    mu = np.where(heavy, col["momentum"], 0.0)
+    rms, adam = (kinds == "rmsprop")[:, None], (kinds == "adam")[:, None]
+    # plain SGD is the momentum rule with mu = 0 (m = -lr g, p += m)
+    mu = np.where(np.isin(kinds, ("momentum", "nesterov"))[:, None], col["momentum"], 0.0)
     # Keras keeps the learning rate in a float32 variable: round it the same way
     lr, eps = col["learning_rate"].astype("float32").astype(float), col["epsilon"]
     b1, b2, rho = col["beta_1"], col["beta_2"], col["rho"]
     # for the bias-correction powers Keras casts the betas to tensors: on TensorFlow a Python float
     # becomes float32 first; copy that rounding so paths agree to float64 precision
     b1_32, b2_32 = (b.astype("float32").astype(float) if _tf_rounding() else b for b in (b1, b2))
+    t = np.arange(1, steps + 1, dtype=float)[:, None, None]
+    alphas = lr * np.sqrt(1 - b2_32 ** t) / (1 - b1_32 ** t)  # Adam's step size at each step (steps, k, 1)
 
     paths = np.empty((steps + 1, k, 2))
-    losses = np.empty((steps + 1, k))
     paths[0] = p0
     m, v = np.zeros((k, 2)), np.zeros((k, 2))
-    alive = np.ones(k, bool)
-    stop = np.full(k, steps, int)  # last valid index of each path
-    p = np.tile(p0, (k, 1))
+    p = paths[0].copy()
+    gradient = _gradient_function(surface, k)
     with np.errstate(all="ignore"):
-        for t in range(steps + 1):
-            values, grads = surface.value_and_gradient(np.where(alive[:, None], p, p0))
-            losses[t] = values
-            if t == steps:
-                break
-            g = np.asarray(grads, float)
-            # SGD family (Keras: m = m * mu - g * lr; nesterov adds m * mu - g * lr, else adds m)
-            m_sgd = m * mu - g * lr
+        for step_index in range(steps):
+            g = gradient(p)
+            g2 = g * g
+            m_sgd = m * mu - g * lr  # Keras SGD: m = m * mu - g * lr; nesterov adds m * mu - g * lr
             step = np.where(nesterov, m_sgd * mu - g * lr, m_sgd)
-            # RMSprop (rho, eps inside the square root)
-            v_rms = rho * v + (1 - rho) * np.square(g)
+            v_rms = rho * v + (1 - rho) * g2  # Keras RMSprop: eps inside the square root
             step = np.where(rms, -(lr * g) / np.sqrt(v_rms + eps), step)
-            # Adam (bias correction folded into the step size, eps outside the square root)
-            m_adam = m + (g - m) * (1 - b1)
-            v_adam = v + (np.square(g) - v) * (1 - b2)
-            alpha = lr * np.sqrt(1 - b2_32 ** (t + 1)) / (1 - b1_32 ** (t + 1))
-            step = np.where(adam, -(m_adam * alpha) / (np.sqrt(v_adam) + eps), step)
-            step = np.where(plain, -g * lr, step)
-            m = np.where(adam, m_adam, np.where(heavy, m_sgd, m))
-            v = np.where(adam, v_adam, np.where(rms, v_rms, v))
+            m_adam = m + (g - m) * (1 - b1)  # Keras Adam: eps outside the square root
+            v_adam = v + (g2 - v) * (1 - b2)
+            step = np.where(adam, -(m_adam * alphas[step_index]) / (np.sqrt(v_adam) + eps), step)
+            m, v = np.where(adam, m_adam, m_sgd), np.where(adam, v_adam, v_rms)
             p = p + step
-            paths[t + 1] = p
-            bad = alive & ~(np.all(np.isfinite(p), axis=1) & np.all((p >= lo) & (p <= hi), axis=1))
-            stop[bad] = t + 1
-            alive &= ~bad
+            paths[step_index + 1] = p
+        inside = np.all(np.isfinite(paths) & (paths >= lo) & (paths <= hi), axis=-1)  # (steps + 1, k)
+        losses = surface.value(np.where(np.isfinite(paths), paths, 0.0))
     out = []
     for j, spec in enumerate(specs):
-        last = int(stop[j])
-        diverged = last < steps or not alive[j]
+        bad = np.flatnonzero(~inside[:, j])
+        diverged = bad.size > 0
+        last = int(bad[0]) if diverged else steps
         path, loss = paths[: last + 1, j].copy(), losses[: last + 1, j].copy()
-        if diverged:
-            finite = bool(np.all(np.isfinite(path[-1])))
-            if finite:  # keep the first point outside the box (the path visibly leaves the map)
-                loss[-1] = float(surface.value(path[-1:])[0])
-            if not finite or not np.isfinite(loss[-1]):
-                path, loss = path[:-1], loss[:-1]
+        # keep the first point off the box when it is finite (the path visibly leaves the map)
+        if diverged and not (np.all(np.isfinite(path[-1])) and np.isfinite(loss[-1])):
+            path, loss = path[:-1], loss[:-1]
         out.append(Trajectory(spec, path, loss, diverged, last if diverged else None))
     return out
 

@@ -252,7 +252,8 @@ def normalise(curve: Any) -> np.ndarray:
     return (c - low) / span if span > 0 else np.zeros_like(c)
 
 
-def _label(spec: Any) -> str:
+def loss_label(spec: Any) -> str:
+    """The label of a loss spec: its name, the name of a ``(name, options)`` pair, or the object's name."""
     if isinstance(spec, str):
         return spec
     if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str):
@@ -361,9 +362,41 @@ def responses(
     target = np.asarray(target, dtype=np.float32)
     preds = perturb(task, family_name, target, grid, **options)
     out = Responses(task, family_name, grid, target, preds, logits=logits)
-    specs = dict(losses) if isinstance(losses, Mapping) else {_label(s): s for s in losses}
+    specs = dict(losses) if isinstance(losses, Mapping) else {loss_label(s): s for s in losses}
     binary = task == "classification" and target.shape[-1] == 1
     for label, spec in specs.items():
         fn = loss_function(spec, logits=logits, binary=binary)
         out.values[label], out.grad_norms[label] = loss_response(fn, target, preds)
     return out
+
+
+def strength_for(task: str, target: Any, family_name: str, loss: Any, value: float,
+                 strengths: Sequence[float] | np.ndarray, **options: Any) -> float:
+    """The strength at which ``loss`` first reaches ``value`` along a family (linear interpolation).
+
+    Used to compare perturbations at equal loss, e.g. noise, blur and shift at the same L2 error.
+
+    Example:
+        >>> s = strength_for("image", patch, "blur", "mse", 1e-4, np.linspace(0, 8, 161))  # doctest: +SKIP
+
+    Args:
+        task: task name.
+        target: the ground truth.
+        family_name: the family.
+        loss: the reference loss spec (e.g. ``"mse"``).
+        value: the loss value to reach.
+        strengths: increasing strengths to search, starting where the loss is below ``value``.
+        **options: passed to the family.
+
+    Returns:
+        The interpolated strength (a float).
+    """
+    grid = np.asarray(strengths, dtype=np.float32)
+    curve = responses(task, target, [loss], family_name, grid, **options).values[loss_label(loss)]
+    above = np.flatnonzero(curve >= value)
+    if above.size == 0 or above[0] == 0:
+        raise ValueError(f"Invalid value for `value`: {value} is not crossed by {loss_label(loss)} over strengths "
+                         f"{grid[0]:.3g}..{grid[-1]:.3g} (values {curve.min():.3g}..{curve.max():.3g})")
+    k = int(above[0])
+    v0, v1 = curve[k - 1], curve[k]
+    return float(grid[k - 1] + (value - v0) / (v1 - v0) * (grid[k] - grid[k - 1]))

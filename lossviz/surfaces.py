@@ -93,7 +93,11 @@ class Surface:
 
     def gradient(self, points: Any) -> Array:
         """Gradient ``(..., 2)`` at ``points`` of shape ``(..., 2)``."""
-        return self.value_and_gradient(points)[1]
+        if self.points_value_and_grad is not None:
+            return self.value_and_gradient(points)[1]
+        p = _points(points)
+        g0, g1 = self.grad_fn(p[..., 0], p[..., 1])
+        return np.stack([np.broadcast_to(g0, p.shape[:-1]), np.broadcast_to(g1, p.shape[:-1])], axis=-1)
 
     def axes(self, n: int = 100) -> tuple[Array, Array]:
         """``n`` evenly spaced values of ``p0`` and of ``p1`` over the plotting range."""
@@ -106,6 +110,12 @@ class Surface:
         xs, ys = self.axes(n)
         gx, gy = np.meshgrid(xs, ys)
         return xs, ys, self.value(np.stack([gx, gy], axis=-1))
+
+    def grid_minimum(self, n: int = 200) -> tuple[float, float, float]:
+        """The lowest point of the ``n x n`` grid: ``(p0, p1, L)`` (a data surface's minimum to grid precision)."""
+        xs, ys, z = self.grid(n)
+        i, j = np.unravel_index(np.nanargmin(z), z.shape)
+        return float(xs[j]), float(ys[i]), float(z[i, j])
 
     def bounds(self, scale: float = 4.0) -> tuple[Array, Array]:
         """The "big box" outside of which a path counts as diverged: the plotting range grown ``scale`` times

@@ -8,6 +8,8 @@ gradient markers, then the picture traces (see :func:`picture_traces`).
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,6 +46,16 @@ def _is_rgb(target: np.ndarray) -> bool:
     return target.ndim == 3 and target.shape[-1] == 3
 
 
+def png_source(rgb: np.ndarray) -> str:
+    """An RGB array in [0, 1] as a PNG data URI (for ``go.Image(source=...)``: far cheaper to send to the
+    browser than a nested-list ``z``)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)).save(buffer, format="png", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def _box_xy(box: np.ndarray) -> tuple[list[float], list[float]]:
     x1, y1, x2, y2 = (float(v) for v in box)
     return [x1, x2, x2, x1, x1], [y1, y1, y2, y2, y1]
@@ -59,12 +71,12 @@ def picture_data(task: str, target: Any, prediction: Any, logits: bool = False) 
         logits: classification predictions are logits (shown as probabilities).
 
     Returns:
-        A list of dicts, one per trace of :func:`picture_traces`.
+        A list of dicts, one per trace of :func:`picture_traces` (RGB pictures as a PNG ``source``).
     """
     t, p = np.asarray(target), np.asarray(prediction)
     if task in ("image", "segmentation"):
         z = _side_by_side(t, p)
-        return [{"z": np.round(z * 255).astype(np.uint8)}] if _is_rgb(t) else [{"z": z}]
+        return [{"source": png_source(z)}] if _is_rgb(t) else [{"z": z}]
     if task == "classification":
         probs = _softmax(p.astype(np.float64), t.shape[-1] == 1) if logits else p
         return [{"y": t.astype(float)}, {"y": np.asarray(probs, float)}]
@@ -196,4 +208,33 @@ def static_figure(responses: Responses, strengths: Sequence[float] | None = None
     fig.frames = frames
     fig.update_layout(sliders=[{"active": 0, "steps": steps, "currentvalue": {"prefix": "strength: "},
                                 "pad": {"t": 60}}], height=height + 80)
+    return fig
+
+
+def image_grid(columns: dict[str, Any], rows: int = 3, height_per_row: int = 150) -> go.Figure:
+    """Images side by side: one column per name, one row per image (RGB or grey, values in [0, 1]).
+
+    Example:
+        >>> image_grid({"clean": clean[:3], "noisy": noisy[:3], "L1": restored[:3]}).show()  # doctest: +SKIP
+
+    Args:
+        columns: column title -> images (N, H, W, C) or (N, H, W); the first ``rows`` are drawn.
+        rows: images per column.
+        height_per_row: pixels per row of the figure.
+
+    Returns:
+        A ``plotly.graph_objects.Figure``.
+    """
+    names = list(columns)
+    fig = make_subplots(rows=rows, cols=len(names), subplot_titles=names, horizontal_spacing=0.01,
+                        vertical_spacing=0.02)
+    for c, name in enumerate(names, start=1):
+        images = np.asarray(columns[name], np.float32)
+        for r in range(1, min(rows, len(images)) + 1):
+            img = images[r - 1] if images.ndim == 4 else images[r - 1][..., None]
+            img = np.repeat(img, 3, axis=-1) if img.shape[-1] == 1 else img
+            fig.add_trace(go.Image(source=png_source(img), hoverinfo="skip"), row=r, col=c)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    fig.update_layout(height=rows * height_per_row + 60, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig

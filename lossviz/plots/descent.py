@@ -62,6 +62,11 @@ def fog_mask(xs: np.ndarray, ys: np.ndarray, points: Any, radius: float = 0.15) 
     return mask
 
 
+def _zrange(zd: np.ndarray) -> tuple[float, float]:
+    lo, hi = float(np.nanmin(zd)), float(np.nanmax(zd))
+    return lo - 0.05 * (hi - lo), hi
+
+
 def _shown(trajectory: Any, frame: int | None) -> int:
     last = len(trajectory.path) - 1
     return last if frame is None else max(0, min(int(frame), last))
@@ -87,7 +92,7 @@ def frame_updates(surface: Any, grid: tuple[np.ndarray, np.ndarray, np.ndarray],
     """
     xs, ys, z = grid
     zd = display_z(surface, z)
-    zlo, zhi = float(np.nanmin(zd)), float(np.nanmax(zd))
+    zlo, zhi = _zrange(zd)
     if fog:
         seen = [t.path[: _shown(t, frame) + 1] for t in trajectories]
         mask = fog_mask(xs, ys, np.concatenate(seen) if seen else np.empty((0, 2)), radius)
@@ -140,11 +145,15 @@ def descent_figure(surface: Any, trajectories: Sequence[Any], frame: int | None 
     grid = surface.grid(n) if grid is None else grid
     ups = frame_updates(surface, grid, trajectories, frame, fog, radius)
     zlabel = "log10(1 + loss)" if surface.log_display else "loss"
+    full = display_z(surface, grid[2])
+    lo, hi = float(np.nanmin(full)), float(np.nanmax(full))  # fixed colours and levels, whatever the fog hides
     fig = make_subplots(rows=1, cols=2, specs=[[{"type": "scene"}, {"type": "xy"}]],
                         subplot_titles=("terrain", "map (click to drop the hiker)"), horizontal_spacing=0.06)
     fig.add_trace(go.Surface(**ups[0], colorscale=COLORSCALE, showscale=False, opacity=0.9, name="loss",
+                             cmin=lo, cmax=hi,
                              hovertemplate="%{x:.3g}, %{y:.3g}: %{z:.4g}<extra></extra>"), 1, 1)
-    fig.add_trace(go.Contour(**ups[1], colorscale=COLORSCALE, ncontours=30, name="loss",
+    fig.add_trace(go.Contour(**ups[1], colorscale=COLORSCALE, name="loss", zmin=lo, zmax=hi, autocontour=False,
+                             contours={"start": lo, "end": hi, "size": (hi - lo) / 30 or 1.0},
                              colorbar={"title": {"text": zlabel}, "thickness": 12},
                              hovertemplate="%{x:.3g}, %{y:.3g}: %{z:.4g}<extra></extra>"), 1, 2)
     for i, t in enumerate(trajectories):
@@ -165,12 +174,12 @@ def descent_figure(surface: Any, trajectories: Sequence[Any], frame: int | None 
                              marker={"symbol": "x", "color": "white", "size": 9,
                                      "line": {"color": "black", "width": 1}}), 1, 2)
     (x0, x1), (y0, y1) = surface.x_range, surface.y_range
-    zd = display_z(surface, grid[2])
+    zlo, zhi = _zrange(full)
     fig.update_xaxes(range=[x0, x1], title_text=surface.labels[0], row=1, col=2)
     fig.update_yaxes(range=[y0, y1], title_text=surface.labels[1], row=1, col=2)
     fig.update_scenes(xaxis={"range": [x0, x1], "title": surface.labels[0]},
                       yaxis={"range": [y0, y1], "title": surface.labels[1]},
-                      zaxis={"range": [float(np.nanmin(zd)), float(np.nanmax(zd))], "title": zlabel},
+                      zaxis={"range": [zlo, zhi], "title": zlabel},
                       aspectmode="cube", camera={"eye": {"x": -1.4, "y": -1.6, "z": 1.1}})
     for note in diverged_annotations(trajectories, frame):
         fig.add_annotation(**note)
@@ -207,7 +216,8 @@ def to_figure(surface: Any, trajectories: Sequence[Any], fog: bool = False, radi
     animation = []
     for k in steps:
         ups = frame_updates(surface, grid, trajectories, int(k), fog, radius)
-        animation.append(go.Frame(name=str(k), traces=moving, data=[ups[i] for i in moving],
+        data = [{**ups[i], "type": fig.data[i].type} for i in moving]
+        animation.append(go.Frame(name=str(k), traces=moving, data=data,
                                   layout={"annotations": diverged_annotations(trajectories, int(k))}))
     fig.frames = animation
     play = {"label": "▶ play", "method": "animate",
@@ -222,5 +232,6 @@ def to_figure(surface: Any, trajectories: Sequence[Any], fog: bool = False, radi
                   "steps": [{"label": str(k), "method": "animate",
                              "args": [[str(k)], {"frame": {"duration": 0, "redraw": True},
                                                  "mode": "immediate"}]} for k in steps]}],
-        legend={"orientation": "h", "y": -0.2})
+        legend={"orientation": "h", "y": 1.1, "x": 1.0, "xanchor": "right", "yanchor": "bottom"},
+        margin={"t": 100})
     return fig

@@ -69,7 +69,7 @@ class LossComparer:
         self.task = perturbations.task_name(task)
         self.target = np.asarray(target, dtype=np.float32)
         chosen = _DEFAULT_LOSSES[self.task] if losses is None else losses
-        given = dict(chosen) if isinstance(chosen, Mapping) else {perturbations._label(s): s for s in chosen}
+        given = dict(chosen) if isinstance(chosen, Mapping) else {perturbations.loss_label(s): s for s in chosen}
         self._specs = {**given, **{n: n for n in perturbations.task_losses(self.task) if n not in given}}
         names = [f.name for f in perturbations.families(self.task)]
         family = names[0] if family is None else perturbations.family(self.task, family).name
@@ -129,10 +129,9 @@ class LossComparer:
         grid = self.responses.strengths
         slider = self.controls["strength"]
         step = float(grid[1] - grid[0]) if len(grid) > 1 else 1.0
-        with slider.hold_trait_notifications():
-            slider.min, slider.max = -1e9, 1e9  # avoid clamping while both ends move
-            slider.min, slider.max, slider.step = float(grid[0]), float(grid[-1]), step
-            slider.value = 0.0
+        slider.value = 0.0  # every family's range contains 0, so this value stays valid below
+        slider.min, slider.max = min(slider.min, float(grid[0])), max(slider.max, float(grid[-1]))
+        slider.min, slider.max, slider.step = float(grid[0]), float(grid[-1]), step
 
     # ----- events -------------------------------------------------------------------------------------
     def _rebuild(self) -> None:
@@ -149,25 +148,27 @@ class LossComparer:
             self._set_slider()
         finally:
             self._strength_events = True
-        self._rebuild()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Put the new family's curves into the existing traces (same losses, so the same traces)."""
+        r = self.responses
+        x = r.strengths.astype(float)
+        curves = [*r.curves("value", self.normalised).values(), *r.curves("grad", self.normalised).values()]
+        unit = perturbations.family(r.task, r.family).unit
+        with self.figure.batch_update():
+            for trace, y in zip(self.figure.data[:len(curves)], curves, strict=True):
+                trace.x, trace.y = x, np.asarray(y, float)
+            self.move(self.index)
+            for axis in ("xaxis", "xaxis2"):
+                self.figure.layout[axis].title.text = f"strength ({unit})"
 
     def _on_losses(self, _change: Any = None) -> None:
         self.responses = self._compute()
         self._rebuild()
 
     def _on_scale(self, _change: Any = None) -> None:
-        first = n_curve_traces(self.responses)
-        n = len(self.responses.losses)
-        with self.figure.batch_update():
-            for kind_offset, kind in ((0, "value"), (n, "grad")):
-                for k, curve in enumerate(self.responses.curves(kind, self.normalised).values()):
-                    self.figure.data[kind_offset + k].y = np.asarray(curve, float)
-            for trace, data in zip(self.figure.data[first:first + 2], marker_data(
-                    self.responses, self.index, self.normalised), strict=True):
-                trace.update(data)
-            for k, axis in enumerate((self.figure.layout.annotations or ())[:2]):
-                base = ("loss value", axis.text.split(" (")[0])[k]
-                axis.text = f"{base} (normalised)" if self.normalised else base
+        self._rebuild()
 
     _strength_events = True
 

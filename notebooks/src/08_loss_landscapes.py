@@ -45,10 +45,10 @@ WIDTH = lossviz.pick(smoke=8, full=16)              # filters in the CNN's first
 # losses see the same targets.
 
 # %%
-(x_train, y_train), _ = lossviz.datasets.fashion_mnist()
-x = np.asarray(x_train[:N_TRAIN], "float32").reshape(-1, 28, 28, 1)
-x = x / x.max()
-y = keras.ops.convert_to_numpy(keras.ops.one_hot(np.asarray(y_train[:N_TRAIN]), 10))
+print(lossviz.datasets.credits("fashion_mnist"))
+(x_train, y_train), _ = lossviz.datasets.fashion_mnist()   # uint8 images, labels 0..9
+x = x_train[:N_TRAIN, :, :, None].astype("float32") / 255.0
+y = keras.ops.convert_to_numpy(keras.ops.one_hot(y_train[:N_TRAIN], 10))
 x.shape, y.shape
 
 # %% [markdown]

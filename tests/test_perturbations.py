@@ -1,0 +1,226 @@
+"""Perturbation families (strength 0 gives the target back, outside references) and loss responses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from lossviz import perturbations as P
+from lossviz._perturb_ops import components, distance_to
+
+RNG = np.random.default_rng(0)
+IMAGE = RNG.random((24, 20, 3)).astype(np.float32)
+MASK = np.zeros((32, 32, 1), np.float32)
+MASK[8:20, 6:22] = 1.0
+MASK[25:28, 26:29] = 1.0  # a small second object
+ONE_HOT = np.eye(5, dtype=np.float32)[2]
+BOX = np.array([0.2, 0.3, 0.5, 0.7], np.float32)
+TARGETS = {"image": IMAGE, "classification": ONE_HOT, "segmentation": MASK, "boxes": BOX}
+LOSSES = {
+    "image": ["mse", "mae", "huber", "ssim"],
+    "classification": ["categorical_crossentropy", "mse", "categorical_focal"],
+    "segmentation": ["binary_crossentropy", "dice", "jaccard", "mse"],
+    "boxes": ["iou", "giou", "diou", "ciou", "mae"],
+}
+ALL = [(f.task, f.name) for f in P.families()]
+
+
+def test_registry_covers_the_issue():
+    names = {t: [f.name for f in P.families(t)] for t in P.TASKS}
+    assert names["image"] == ["noise", "offset", "outliers", "blur", "shift"]
+    assert names["classification"] == ["confidence", "temperature", "label_flip", "label_smoothing"]
+    assert names["segmentation"] == ["dilation", "erosion", "shift", "drop", "small_object"]
+    assert names["boxes"] == ["translation", "scale", "aspect", "separation"]
+    for f in P.families():
+        assert f.description and f.unit and f.strength_range[0] <= 0.0 <= f.strength_range[1]
+    assert P.task_name("regression") == "image" and P.task_name("detection") == "boxes"
+    with pytest.raises(ValueError, match="expected one of"):
+        P.family("image", "rotate")
+
+
+@pytest.mark.parametrize(("task", "name"), ALL)
+def test_strength_zero_gives_the_target_exactly(task, name):
+    grid = P.strength_grid(task, name, 17)
+    assert np.count_nonzero(grid == 0.0) == 1 and np.all(np.diff(grid) > 0)
+    batch = P.perturb(task, name, TARGETS[task], grid)
+    assert batch.shape == (17, *TARGETS[task].shape) and batch.dtype == np.float32
+    assert np.array_equal(batch[int(np.flatnonzero(grid == 0.0)[0])], TARGETS[task])
+    assert not np.array_equal(batch[-1], TARGETS[task])
+
+
+@pytest.mark.parametrize("name", [f.name for f in P.families("classification")])
+def test_classification_logits_give_back_the_target_through_softmax(name):
+    z = P.perturb("classification", name, ONE_HOT, [0.0, 0.5], logits=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(p[0], ONE_HOT, atol=1e-5)
+    binary = P.perturb("classification", name, np.array([1.0], np.float32), [0.0, 0.5], logits=True)
+    assert binary[0, 0] > 15  # sigmoid(z) = 1 - 1e-7
+
+
+def test_image_families_by_hand():
+    s = np.array([0.0, 0.1, 0.3], np.float32)
+    noisy = P.perturb("image", "noise", IMAGE, s, seed=3)
+    np.testing.assert_allclose((noisy[2] - IMAGE) / 0.3, (noisy[1] - IMAGE) / 0.1, atol=1e-4)  # one noise field
+    assert abs(np.std(noisy[2] - IMAGE) - 0.3) < 0.03
+    np.testing.assert_allclose(P.perturb("image", "offset", IMAGE, s)[2] - IMAGE, 0.3, atol=1e-6)
+    out = P.perturb("image", "outliers", IMAGE, s)
+    changed = np.abs(out[2] - IMAGE) > 1e-6
+    assert changed.sum() == round(0.01 * IMAGE.size) and np.allclose(np.abs(out[2] - IMAGE)[changed], 0.3)
+
+
+def test_blur_matches_scipy_gaussian_filter_with_mirrored_borders():
+    sigmas = np.array([0.0, 0.7, 1.5, 3.0], np.float32)
+    out = P.perturb("image", "blur", IMAGE, sigmas)
+    for k in (1, 2, 3):
+        radius = 9  # ours: ceil(3 * largest sigma) for every sigma of the batch
+        ref = ndimage.gaussian_filter(IMAGE, sigma=(sigmas[k], sigmas[k], 0), mode="mirror",
+                                      truncate=radius / sigmas[k])
+        np.testing.assert_allclose(out[k], ref, atol=1e-4)
+
+
+def test_shift_moves_right_with_edges_repeated_and_interpolates():
+    out = P.perturb("image", "shift", IMAGE, [2.0, -1.0, 0.5])
+    np.testing.assert_array_equal(out[0][:, 2:], IMAGE[:, :-2])
+    np.testing.assert_array_equal(out[0][:, :2], np.repeat(IMAGE[:, :1], 2, axis=1))
+    np.testing.assert_array_equal(out[1][:, :-1], IMAGE[:, 1:])
+    np.testing.assert_allclose(out[2][:, 1:], 0.5 * (IMAGE[:, 1:] + IMAGE[:, :-1]), atol=1e-6)
+
+
+def test_mask_families_match_scipy_references():
+    m = MASK[..., 0] > 0
+    np.testing.assert_allclose(distance_to(m), ndimage.distance_transform_edt(~m), atol=1e-5)
+    radii = np.array([0.0, 1.0, 2.5], np.float32)
+    dil = P.perturb("segmentation", "dilation", MASK, radii)[..., 0] > 0
+    ero = P.perturb("segmentation", "erosion", MASK, radii)[..., 0] > 0
+    for k, r in enumerate(radii):
+        np.testing.assert_array_equal(dil[k], ndimage.distance_transform_edt(~m) <= r)
+        np.testing.assert_array_equal(ero[k], ndimage.distance_transform_edt(m) > r)
+    labels, count = ndimage.label(m)
+    ours = components(m)
+    assert ours.max() == count == 2
+    assert len({(a, b) for a, b in zip(ours[m], labels[m], strict=True)}) == count  # same partition
+
+
+def test_drop_and_small_object():
+    half = P.perturb("segmentation", "drop", MASK, [0.5, 1.0])
+    assert half[1].sum() == 0
+    small = P.perturb("segmentation", "small_object", MASK, [1.0])[0]
+    np.testing.assert_array_equal(small[:24], MASK[:24])  # the large object untouched
+    assert small[24:].sum() == 0  # the 3x3 object removed
+    shifted = P.perturb("segmentation", "shift", MASK, [3.4])[0]
+    np.testing.assert_array_equal(shifted[:, 3:], MASK[:, :-3])
+
+
+def test_box_families_by_hand():
+    w, h = 0.3, 0.4
+    np.testing.assert_allclose(P.perturb("boxes", "translation", BOX, [0.5])[0], BOX + 0.5 * np.array([w, h, w, h]),
+                               atol=1e-6)
+    scaled = P.perturb("boxes", "scale", BOX, [1.0])[0]
+    np.testing.assert_allclose([scaled[2] - scaled[0], scaled[3] - scaled[1]], [2 * w, 2 * h], atol=1e-6)
+    np.testing.assert_allclose((scaled[:2] + scaled[2:]) / 2, (BOX[:2] + BOX[2:]) / 2, atol=1e-6)
+    asp = P.perturb("boxes", "aspect", BOX, [2.0])[0]
+    np.testing.assert_allclose([asp[2] - asp[0], asp[3] - asp[1]], [2 * w, h / 2], atol=1e-6)
+    with pytest.raises(ValueError, match=r"\(x1, y1, x2, y2\)"):
+        P.perturb("boxes", "scale", [0.5, 0.5, 0.1, 0.9], [1.0])
+
+
+def test_classification_families_by_hand():
+    flip = P.perturb("classification", "label_flip", ONE_HOT, [0.25])[0]
+    np.testing.assert_allclose(flip, [0, 0, 0.75, 0.25, 0], atol=1e-6)
+    conf = P.perturb("classification", "confidence", ONE_HOT, [0.4])[0]
+    np.testing.assert_allclose(conf, [0.1, 0.1, 0.6, 0.1, 0.1], atol=1e-6)
+    smooth = P.perturb("classification", "label_smoothing", ONE_HOT, [0.5])[0]
+    np.testing.assert_allclose(smooth, [0.1, 0.1, 0.6, 0.1, 0.1], atol=1e-6)
+    hot = P.perturb("classification", "temperature", ONE_HOT, [2.0])[0]
+    e = np.exp([0, 0, 2.0, 0, 0])
+    np.testing.assert_allclose(hot, e / e.sum(), atol=1e-6)
+    with pytest.raises(ValueError, match="summing to 1"):
+        P.perturb("classification", "confidence", [0.5, 0.9], [0.1])
+
+
+@pytest.mark.parametrize(("task", "name"), ALL)
+def test_losses_are_smallest_at_strength_zero(task, name):
+    r = P.responses(task, TARGETS[task], LOSSES[task], name, 15)
+    zero = r.index(0.0)
+    assert r.strengths[zero] == 0.0
+    for label, values in r.values.items():
+        assert values.shape == (15,) and np.all(np.isfinite(values)), label
+        assert values[zero] <= values.min() + 1e-5, (label, values)
+        assert values.max() > values[zero] + 1e-4, (label, values)
+        assert np.all(np.isfinite(r.grad_norms[label])), label
+
+
+def test_mse_response_value_and_gradient_by_hand():
+    s = np.array([0.0, 0.1, 0.2], np.float32)
+    r = P.responses("image", IMAGE, ["mse"], "noise", s, seed=1)
+    noise = P.perturb("image", "noise", IMAGE, [1.0], seed=1)[0] - IMAGE
+    n = IMAGE.size
+    np.testing.assert_allclose(r.values["mse"], s**2 * np.mean(noise**2), rtol=1e-4, atol=1e-8)
+    np.testing.assert_allclose(r.grad_norms["mse"], 2 * s * np.linalg.norm(noise) / n, rtol=1e-4, atol=1e-8)
+
+
+def test_iou_loss_stops_giving_a_gradient_once_boxes_are_disjoint():
+    r = P.responses("boxes", BOX, ["iou", "giou", "diou"], "separation", [0.5, 1.2, 2.0, 3.0])
+    np.testing.assert_allclose(r.values["iou"][1:], 1.0, atol=1e-6)
+    assert np.all(r.grad_norms["iou"][1:] == 0.0) and r.grad_norms["iou"][0] > 0
+    assert np.all(r.grad_norms["giou"] > 1e-3) and np.all(r.grad_norms["diou"] > 1e-3)
+    assert np.all(np.diff(r.values["giou"]) > 0) and np.all(np.diff(r.values["diou"]) > 0)
+
+
+def test_confident_mistakes_ce_gradient_stays_large_mse_vanishes_on_logits():
+    s = np.array([0.5, 0.9, 0.99, 0.999], np.float32)
+    r = P.responses("classification", ONE_HOT, ["categorical_crossentropy", "mse"], "label_flip", s, logits=True)
+    np.testing.assert_allclose(r.grad_norms["categorical_crossentropy"], np.sqrt(2) * s, rtol=1e-3)  # |p - y|
+    assert r.grad_norms["mse"][-1] < 0.01 * r.grad_norms["mse"][0]
+    assert np.all(np.diff(r.grad_norms["mse"]) < 0)
+    np.testing.assert_allclose(r.values["categorical_crossentropy"], -np.log(1 - s), rtol=1e-3)
+
+
+def test_normalise_and_curves():
+    np.testing.assert_allclose(P.normalise([2.0, 4.0, 3.0]), [0.0, 1.0, 0.5])
+    np.testing.assert_array_equal(P.normalise([5.0, 5.0]), [0.0, 0.0])
+    r = P.responses("boxes", BOX, ["iou", "giou"], "scale", 9)
+    for curve in r.curves("grad", normalised=True).values():
+        assert curve.min() == 0.0 and curve.max() == 1.0
+
+
+def test_custom_callable_and_keras_loss_objects():
+    import keras
+
+    r = P.responses("image", IMAGE, {"own l2": lambda y, p: keras.ops.mean((y - p) ** 2, axis=(1, 2, 3)),
+                                     "keras": keras.losses.MeanSquaredError(), "cat": "mse"}, "offset", 7)
+    np.testing.assert_allclose(r.values["own l2"], r.values["cat"], rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(r.values["keras"], r.values["cat"], rtol=1e-5, atol=1e-9)
+    with pytest.raises(ValueError, match="only the classification task"):
+        P.responses("image", IMAGE, ["mse"], "offset", 5, logits=True)
+
+
+def test_psnr_and_scores_match_tensorflow():
+    tf = pytest.importorskip("tensorflow")
+    from lossviz.metrics import psnr, restoration_scores
+
+    noisy = np.clip(IMAGE + 0.05 * RNG.standard_normal(IMAGE.shape), 0, 1).astype(np.float32)
+    a, b = np.stack([IMAGE, IMAGE]), np.stack([noisy, np.clip(noisy + 0.1, 0, 1)])
+    np.testing.assert_allclose(np.asarray(psnr(a, b)), tf.image.psnr(a, b, max_val=1.0).numpy(), rtol=1e-4)
+    scores = restoration_scores(a, b)
+    assert abs(scores["ssim"] - float(tf.reduce_mean(tf.image.ssim(a, b, max_val=1.0)))) < 1e-4
+    assert abs(scores["l2"] - float(np.mean((a - b) ** 2))) < 1e-7 and scores["l1"] > 0
+
+
+def test_denoise_cnn_is_seeded_and_keeps_the_shape():
+    from lossviz.models.denoise import denoise_cnn
+
+    first, second, other = denoise_cnn((16, 16, 3), 8, 3, seed=1), denoise_cnn((16, 16, 3), 8, 3, seed=1), \
+        denoise_cnn((16, 16, 3), 8, 3, seed=2)
+    for w1, w2 in zip(first.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_array_equal(w1, w2)
+    assert not np.array_equal(first.get_weights()[0], other.get_weights()[0])
+    assert first.predict(IMAGE[None, :16, :16], verbose=0).shape == (1, 16, 16, 3)
+
+
+def test_strength_for_finds_equal_loss_points():
+    s = P.strength_for("image", IMAGE, "offset", "mse", 0.01, np.linspace(0, 0.3, 31))
+    assert abs(s - 0.1) < 1e-3  # mse of a constant offset c is c**2
+    with pytest.raises(ValueError, match="is not crossed"):
+        P.strength_for("image", IMAGE, "offset", "mse", 5.0, np.linspace(0, 0.3, 31))
