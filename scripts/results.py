@@ -4,6 +4,8 @@
     python scripts/results.py --profile smoke 03 05          # lessons whose name starts with 03 or 05
     KERAS_BACKEND=jax python scripts/results.py --profile full
     python scripts/results.py --show                         # print the recorded table
+    python scripts/results.py --out /tmp/lane1 --profile full 04   # record into another folder ...
+    python scripts/results.py --merge /tmp/lane1/results.json      # ... and merge it into results/ later
 
 Each lesson runs top to bottom in a fresh kernel (nbclient) with ``LOSSVIZ_PROFILE`` set and
 ``LOSSVIZ_RESULTS`` pointing at a temporary file that ``lossviz.report(...)`` appends to. One record
@@ -82,16 +84,26 @@ def run_lesson(path: Path, profile: str, keep: Path | None, timeout: int) -> tup
     return status, wall, [json.loads(line) for line in lines if line.strip()], error
 
 
-def load() -> list[dict]:
-    path = RESULTS / "results.json"
+def load(folder: Path = RESULTS) -> list[dict]:
+    path = folder / "results.json"
     return json.loads(path.read_text())["runs"] if path.exists() else []
 
 
-def save(runs: list[dict]) -> None:
-    RESULTS.mkdir(exist_ok=True)
-    runs = sorted(runs, key=lambda r: (r["lesson"], r["profile"], r["backend"], r["device"]))
-    (RESULTS / "results.json").write_text(json.dumps({"runs": runs}, indent=1) + "\n")
-    (RESULTS / "RESULTS.md").write_text(markdown(runs))
+def _key(run: dict) -> tuple:
+    return run["lesson"], run["profile"], run["backend"], run["device"]
+
+
+def replace(runs: list[dict], new: list[dict]) -> list[dict]:
+    """``runs`` with each record of ``new`` replacing the one of the same lesson, profile, backend, device."""
+    keys = {_key(r) for r in new}
+    return [r for r in runs if _key(r) not in keys] + list(new)
+
+
+def save(runs: list[dict], folder: Path = RESULTS) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    runs = sorted(runs, key=_key)
+    (folder / "results.json").write_text(json.dumps({"runs": runs}, indent=1) + "\n")
+    (folder / "RESULTS.md").write_text(markdown(runs))
 
 
 def _flatten(metrics: dict, prefix: str = "") -> list[str]:
@@ -128,9 +140,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="save executed notebooks here")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
     parser.add_argument("--show", action="store_true", help="print the recorded table and exit")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of results.json (default: results/)")
+    parser.add_argument("--merge", type=Path, nargs="+", help="merge these results.json files into --out")
     args = parser.parse_args(argv)
     if args.show:
-        print(markdown(load()))
+        print(markdown(load(args.out)))
+        return 0
+    if args.merge:
+        runs = load(args.out)
+        for path in args.merge:
+            runs = replace(runs, json.loads(path.read_text())["runs"])
+        save(runs, args.out)
         return 0
     paths = sorted(p for p in NOTEBOOKS.glob("*.ipynb")
                    if not args.lessons or any(p.name.startswith(x) for x in args.lessons))
@@ -139,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     backend, devices = backend_and_devices()
     device = device_name(devices)
-    runs = load()
+    runs = load(args.out)
     failed = 0
     for path in paths:
         status, wall, metrics, error = run_lesson(path, args.profile, args.keep, args.timeout)
@@ -147,9 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         record = {"lesson": path.stem, "profile": args.profile, "backend": backend, "device": device,
                   "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "wall_s": round(wall, 1),
                   "status": status, "error": error, "metrics": metrics}
-        runs = [r for r in runs if (r["lesson"], r["profile"], r["backend"], r["device"])
-                != (path.stem, args.profile, backend, device)] + [record]
-        save(runs)
+        runs = replace(runs, [record])
+        save(runs, args.out)
         print(f"{path.stem}: {status} in {wall:.1f} s on {backend} / {device}" + (f" ({error})" if error else ""))
     return 1 if failed else 0
 

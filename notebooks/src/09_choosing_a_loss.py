@@ -77,7 +77,7 @@ guide
 annotations = lossviz.datasets.bccd_annotations("train")
 labels = np.concatenate([a["labels"] for a in annotations]).astype("int64")
 counts = np.bincount(labels, minlength=3)
-print(dict(zip(lossviz.datasets.BCCD_CLASSES, counts.tolist())))
+print(dict(zip(lossviz.datasets.BCCD_CLASSES, counts.tolist(), strict=True)))
 
 # %% [markdown]
 # Red cells outnumber each other class more than ten to one. Classification with imbalance:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 # lesson -> (text on the button to click, how long the plot may take to change after the click)
 LESSONS = {
-    "00_mountain": ("Step", 10),
+    "00_mountain": ("reset", 10),
     "02_classification_losses": (None, 0),
     "03_imbalanced_blood_cells": (None, 0),
 }
