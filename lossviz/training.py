@@ -247,6 +247,10 @@ def compare_losses(
     same dropout masks) and fits. So the runs differ only by their loss: two identical losses give
     identical first-batch losses.
 
+    Several lessons call ``compare_losses(model_fn, data, losses, ...)``: the three positional
+    arguments, the keyword arguments below and the :class:`LossComparison` fields are a stable API
+    (extend it only with new keyword arguments that have defaults).
+
     Example:
         >>> cmp = compare_losses(lambda: small_cnn((32, 32, 3), 3, activation="softmax"), (x, y),
         ...                      {"ce": "categorical_crossentropy", "focal": ("categorical_focal", {"gamma": 2.0})},

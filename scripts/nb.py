@@ -2,6 +2,7 @@
 
     python scripts/nb.py build notebooks/src/07_custom_losses.py [more sources...]
     python scripts/nb.py check            # every notebooks/*.ipynb matches its source
+    python scripts/nb.py restrip          # re-apply the output policy to the stored notebooks
 
 A source is a Python file in the percent format: ``# %%`` starts a code cell, ``# %% [markdown]``
 a markdown cell whose lines are ``# ``-commented. ``build`` writes ``notebooks/<stem>.ipynb``, runs
@@ -57,17 +58,24 @@ def to_notebook(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
 
 
 def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Keep outputs of checked cells only; drop counts, ids' volatility and widget state."""
+    """Keep outputs of checked cells only; drop volatile counts and all widget state.
+
+    nbval skips a cell whose ``execution_count`` is None ("unrun") and then fails it if it has
+    outputs, so checked cells are numbered 1, 2, ... in order; every other cell is left unrun.
+    """
     nb.metadata.pop("widgets", None)
+    count = 0
     for cell in nb.cells:
         cell.metadata = {}
         if cell.cell_type != "code":
             continue
         cell.execution_count = None
         if CHECK_TAG in cell.source:
+            count += 1
+            cell.execution_count = count
             for out in cell.outputs:
                 if "execution_count" in out:
-                    out["execution_count"] = None
+                    out["execution_count"] = count
                 out.get("metadata", {}).clear() if isinstance(out.get("metadata"), dict) else None
         else:
             cell.outputs = []
@@ -109,10 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("sources", nargs="+", type=Path)
     b.add_argument("--timeout", type=int, default=1200)
     sub.add_parser("check")
+    sub.add_parser("restrip", help="re-apply strip() to every notebooks/*.ipynb without running it")
     args = parser.parse_args(argv)
     if args.cmd == "build":
         for source in args.sources:
             print("built", build(source.resolve(), args.timeout).relative_to(ROOT))
+        return 0
+    if args.cmd == "restrip":
+        for ipynb in sorted(NOTEBOOKS.glob("*.ipynb")):
+            nbformat.write(strip(nbformat.read(ipynb, as_version=4)), ipynb)
         return 0
     problems = check()
     print("\n".join(problems) or "all notebooks match their sources")

@@ -1,5 +1,6 @@
 """LiveLoss and LossRecorder: per-batch and per-epoch records match Keras, Stop ends training cleanly."""
 
+import threading
 import time
 
 import keras
@@ -155,18 +156,32 @@ def test_stop_button_ends_training_after_the_current_batch_and_keeps_its_weights
     assert "stopped" in live.status.value and live.controls["stop"].disabled
 
 
+class CountBatchBegins(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.begun = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.begun += 1
+
+
 def test_stop_click_from_the_kernel_while_fit_runs_in_a_thread():
     x, y = _data(64)
-    live, after = LiveLoss(min_interval=0.05), WeightsAfterBatch()
+    live, after, begins = LiveLoss(min_interval=0.05), WeightsAfterBatch(), CountBatchBegins()
     model = _model()
-    handle = live.fit_in_background(model, x, y, batch_size=8, epochs=500, verbose=0, callbacks=[after])
+    handle = live.fit_in_background(model, x, y, batch_size=8, epochs=500, verbose=0, callbacks=[begins, after])
+    assert handle.thread.is_alive() and handle.thread is not threading.current_thread()
     deadline = time.monotonic() + 60
     while len(after.after) < 3 and time.monotonic() < deadline and not handle.done():
         time.sleep(0.01)
     assert not handle.done(), "training ended before the click"
-    live.controls["stop"].click()
+    begun_at_click = begins.begun
+    live.controls["stop"].click()  # from this (the kernel's) thread, while fit runs in the other
     history = handle.result(timeout=60)
     assert live.stopped_early
+    # within one batch: at most one batch starts after the click (when it lands between two batches)
+    assert begins.begun <= begun_at_click + 1
+    assert len(after.after) == begins.begun  # every started batch finished; none was cut off
     assert len(history.history["loss"]) < 500
     for got, want in zip(model.get_weights(), after.after[-1], strict=True):
         np.testing.assert_array_equal(got, want)

@@ -49,3 +49,5 @@ def test_lesson_has_summary_exercises_and_short_cells(path):
     assert checked, f"{path.name}: no checked cell states a claim"
     for cell in checked:
         assert cell["outputs"], f"{path.name}: a checked cell has no stored output"
+        # nbval treats a cell with no execution_count as unrun and fails it if it keeps outputs
+        assert cell["execution_count"] is not None, f"{path.name}: a checked cell is stored as unrun"
