@@ -2,7 +2,7 @@
 
     python benchmarks/bench_descent.py [--repeats 20] [--points 1000] [--steps 200]
 
-Prints one table:
+Prints one table (``benchmarks/_table.py``, the format ``benchmarks/report.py`` gathers):
 * surface grid compute time (100 x 100), analytic surfaces and data surfaces built from ``--points``
   BCCD box sizes (``lossviz.surfaces.bccd_box_sizes``) with each regression loss (line fit) and
   with cross-entropy / quadratic loss (logistic unit, BCCD RBC vs WBC sizes);
@@ -17,15 +17,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import keras
 import numpy as np
 
-from lossviz import surfaces
-from lossviz.optimizers import KINDS
-from lossviz.widgets.descent import DescentExplorer
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _table import emit, row  # noqa: E402
+
+from lossviz import surfaces  # noqa: E402
+from lossviz.optimizers import KINDS  # noqa: E402
+from lossviz.widgets.descent import DescentExplorer  # noqa: E402
 
 
 def median_ms(fn: Callable[[], object], repeats: int) -> float:
@@ -60,37 +65,36 @@ def main() -> None:
     xc, yc = surfaces.bccd_cell_areas()
     pick = np.random.default_rng(0).permutation(len(xc))[: args.points]
     xc, yc = xc[pick], yc[pick]
-    rows: list[tuple[str, str, float, str]] = []
+    note = f"{keras.backend.backend()}, median of {args.repeats}"
+    rows = []
     for name in surfaces.ANALYTIC:
         s = surfaces.get(name)
-        rows.append(("grid 100x100", name, median_ms(lambda s=s: s.grid(100), args.repeats), "-"))
+        rows.append(row("descent", f"grid 100x100, {name}", median_ms(lambda s=s: s.grid(100), args.repeats),
+                        "ms", "", note))
     for loss in ("mse", "mae", "huber", "log_cosh"):
         s = surfaces.line_fit(x, y, loss)
         ms = median_ms(lambda s=s: s.grid(100), args.repeats)
-        rows.append(("grid 100x100", f"line fit, {loss}, {len(x)} pts", ms, "<= 50 ms"))
+        rows.append(row("descent", f"grid 100x100, line fit, {loss}, {len(x)} pts", ms, "ms", "<= 50 ms", note))
     for loss in ("binary_crossentropy", "mse"):
         s = surfaces.logistic_unit(xc, yc, loss)
         ms = median_ms(lambda s=s: s.grid(100), args.repeats)
-        rows.append(("grid 100x100", f"logistic unit, {loss}, {len(xc)} pts", ms, "<= 50 ms"))
+        rows.append(row("descent", f"grid 100x100, logistic unit, {loss}, {len(xc)} pts", ms, "ms", "<= 50 ms",
+                        note))
     for name in ("bowl", "ravine", "rosenbrock", "himmelblau"):
         ex = DescentExplorer(name, optimizers=KINDS, steps=args.steps)
-        rows.append(("update", f"{name}, 5 opt x {args.steps} steps", update_ms(ex, args.repeats), "<= 16 ms"))
+        rows.append(row("descent", f"update, {name}, 5 opt x {args.steps} steps", update_ms(ex, args.repeats),
+                        "ms", "<= 16 ms", note))
     for fog in (False, True):
         ex = DescentExplorer("rosenbrock", optimizers=KINDS, steps=args.steps, fog=fog)
-        rows.append(("frame change", f"rosenbrock, fog={fog}",
-                     median_ms(lambda ex=ex: setattr(ex.controls["frame"], "value",
-                                                     (ex.controls["frame"].value + 7) % args.steps),
-                               args.repeats), "<= 16 ms"))
+        ms = median_ms(lambda ex=ex: setattr(ex.controls["frame"], "value",
+                                             (ex.controls["frame"].value + 7) % args.steps), args.repeats)
+        rows.append(row("descent", f"frame change, rosenbrock, fog={fog}", ms, "ms", "<= 16 ms", note))
     s = surfaces.line_fit(x, y, "mse")
     ex = DescentExplorer(s, optimizers=KINDS, steps=args.steps, learning_rate=0.1)
-    rows.append(("update", f"line fit mse ({len(x)} pts), 5 opt x {args.steps}",
-                 update_ms(ex, max(3, args.repeats // 4)), "<= 16 ms"))
-
-    print(f"backend: {keras.backend.backend()}, repeats: {args.repeats}")
-    print(f"| {'what':<13} | {'case':<46} | {'median ms':>9} | goal     |")
-    print(f"| {'-' * 13} | {'-' * 46} | {'-' * 9}: | -------- |")
-    for what, case, ms, goal in rows:
-        print(f"| {what:<13} | {case:<46} | {ms:9.1f} | {goal:<8} |")
+    repeats = max(3, args.repeats // 4)
+    rows.append(row("descent", f"update, line fit mse ({len(x)} pts), 5 opt x {args.steps} steps",
+                    update_ms(ex, repeats), "ms", "<= 16 ms", f"{keras.backend.backend()}, median of {repeats}"))
+    emit(rows)
 
 
 if __name__ == "__main__":

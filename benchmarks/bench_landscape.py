@@ -8,22 +8,28 @@
 
 The workload is lesson 08's: ``small_cnn`` (softmax output) on Fashion-MNIST (Xiao, Rasul and
 Vollgraf 2017) with categorical cross-entropy. Weights are the initial ones (speed does not depend
-on training). Each row times one ``slice_2d`` call after a warm-up call (compilation excluded) and
-prints points per second and the time a full 41x41 grid would take at that rate. The goal for
-the full size is <= 60 s on one H100 (JAX backend).
+on training). Each case times one ``slice_2d`` call after a warm-up call (compilation excluded) and
+gives two rows of the table (``benchmarks/_table.py``, the format ``benchmarks/report.py`` gathers):
+points per second and the time a full 41x41 grid would take at that rate. The goal for the full
+size is <= 60 s on one H100 (JAX backend).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
 
-import lossviz
-from lossviz import landscape
-from lossviz.models import small_cnn
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _table import emit, row  # noqa: E402
+
+import lossviz  # noqa: E402
+from lossviz import landscape  # noqa: E402
+from lossviz.models import small_cnn  # noqa: E402
 
 SIZES = {"smoke": {"steps": 11, "examples": 256, "width": 8}, "full": {"steps": 41, "examples": 10000, "width": 16}}
 
@@ -72,21 +78,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     backend = keras.backend.backend()
     devices = ", ".join(str(d) for d in keras.distribution.list_devices())
-    print(f"backend {backend}, devices: {devices}")
-    print("| size | grid | images | width | batch | engine | seconds | points/s | 41x41 on these images (s) |")
-    print("| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+    rows = []
     for size in SIZES if args.size == "both" else [args.size]:
         spec = SIZES[size]
         steps = args.steps or spec["steps"]
         for batch_size in args.batch_size:
             for engine in args.engines:
                 if engine == "evaluate":
-                    row, grid = time_evaluate_baseline(25, spec["examples"], spec["width"], batch_size), "25 points"
+                    result, grid = time_evaluate_baseline(25, spec["examples"], spec["width"], batch_size), "25 points"
                 else:
-                    row = time_grid(steps, spec["examples"], spec["width"], batch_size, engine)
+                    result = time_grid(steps, spec["examples"], spec["width"], batch_size, engine)
                     grid = f"{steps}x{steps}"
-                print(f"| {size} | {grid} | {spec['examples']} | {spec['width']} | {batch_size} | {engine} "
-                      f"| {row['seconds']:.2f} | {row['points_per_s']:.1f} | {row['full_grid_s']:.0f} |", flush=True)
+                case = f"{size}, {engine}, batch {batch_size}"
+                note = (f"{backend} on {devices}; {grid} in {result['seconds']:.2f} s; {spec['examples']} images, "
+                        f"width {spec['width']}")
+                print(f"done: {case}", file=sys.stderr, flush=True)
+                rows.append(row("landscape", f"grid points/s, {case}", result["points_per_s"], "points/s", "",
+                                note))
+                goal = "<= 60 s (one H100, JAX)" if size == "full" else ""
+                rows.append(row("landscape", f"41x41 grid on these images, {case}", result["full_grid_s"], "s", goal,
+                                note))
+    emit(rows)
     return 0
 
 
