@@ -63,7 +63,7 @@ def _data_surface(name: str, x: Array, y: Array, loss: keras.losses.Loss, model:
         truth = yt[None, :] if model == "line" else keras.ops.broadcast_to(yt[None, :], keras.ops.shape(out))
         return loss(truth, out)
 
-    grad = value_and_grad(cost)
+    grad = value_and_grad(cost, graph=True)
 
     def values(p0: Array, p1: Array) -> Array:
         flat = np.stack(np.broadcast_arrays(p0, p1), -1).reshape(-1, 2).astype(keras.config.floatx())

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 
-def value_and_grad(fn: Callable[[Any], Any]) -> Callable[[Any], tuple[np.ndarray, np.ndarray]]:
+def value_and_grad(fn: Callable[[Any], Any], graph: bool = False) -> Callable[[Any], tuple[np.ndarray, np.ndarray]]:
     """Wrap a scalar- or tensor-valued function of one tensor so it returns (value, gradient).
 
     The gradient is that of ``sum(fn(x))`` with respect to ``x`` (so for a per-sample loss over a
@@ -29,6 +29,9 @@ def value_and_grad(fn: Callable[[Any], Any]) -> Callable[[Any], tuple[np.ndarray
 
     Args:
         fn: a function of one tensor written with ``keras.ops``.
+        graph: on TensorFlow, trace ``fn`` once into a ``tf.function`` (one trace per input rank): worth
+            it when the returned function is called many times (a surface walked step by step costs
+            ~6 ms a call eagerly), not for one call (tracing takes longer). JAX always compiles.
 
     Returns:
         A function taking an array-like ``x`` and returning ``(fn(x), grad)`` as float numpy arrays.
@@ -37,13 +40,28 @@ def value_and_grad(fn: Callable[[Any], Any]) -> Callable[[Any], tuple[np.ndarray
     if backend == "tensorflow":
         import tensorflow as tf
 
-        def tf_call(x: Any) -> tuple[np.ndarray, np.ndarray]:
-            x = tf.convert_to_tensor(np.asarray(x, dtype=keras.config.floatx()))
+        def traced(x: Any) -> tuple[Any, Any]:
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 value = fn(x)
                 total = tf.reduce_sum(value)
-            return np.asarray(value), np.asarray(tape.gradient(total, x))
+            return value, tape.gradient(total, x)
+
+        # a graph, like jax.jit below: eager Keras ops cost ~6 ms a call, which a widget redraw cannot pay;
+        # one trace per rank and dtype (any shape)
+        graphs: dict[tuple[int, str], Any] = {}
+
+        def tf_call(x: Any) -> tuple[np.ndarray, np.ndarray]:
+            x = np.asarray(x, dtype=keras.config.floatx())
+            if not graph:
+                value, grad = traced(tf.convert_to_tensor(x))
+                return np.asarray(value), np.asarray(grad)
+            key = (x.ndim, str(x.dtype))
+            if key not in graphs:
+                spec = tf.TensorSpec([None] * x.ndim, x.dtype)
+                graphs[key] = tf.function(traced, input_signature=[spec])
+            value, grad = graphs[key](tf.convert_to_tensor(x))
+            return np.asarray(value), np.asarray(grad)
 
         return tf_call
     if backend == "jax":

@@ -178,7 +178,7 @@ def _stacked(names: Sequence[str]) -> Callable[[np.ndarray], tuple[np.ndarray, n
         error = ops.stop_gradient(ops.sum(ops.abs(z[..., :4] - z[..., 4:]), axis=-1))
         return ops.stack([value, iou, error])
 
-    return value_and_grad(per_case)
+    return value_and_grad(per_case, graph=True)
 
 
 def gradient_function(losses: str | Sequence[str]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:

@@ -24,3 +24,15 @@ def test_gradient_matches_central_differences_for_a_keras_loss():
         step[0, i] = eps
         numeric.append((f(x + step)[0][0] - f(x - step)[0][0]) / (2 * eps))
     np.testing.assert_allclose(grad[0], numeric, atol=2e-3)
+
+
+def test_graph_mode_matches_eager_for_any_batch_shape():
+    fn = lambda x: keras.ops.sum(keras.ops.log(1 + x ** 2) * x, axis=-1)  # noqa: E731
+    eager, graph = value_and_grad(fn), value_and_grad(fn, graph=True)
+    for k in (1, 3, 7):                 # one trace serves every batch size
+        x = np.linspace(-2, 2, 2 * k, dtype="float32").reshape(k, 2)
+        for a, b in zip(eager(x), graph(x), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    # hand derivative of log(1 + x^2) x: 2x^2 / (1 + x^2) + log(1 + x^2)
+    x = np.array([[0.5, -1.5]], "float32")
+    np.testing.assert_allclose(graph(x)[1], 2 * x**2 / (1 + x**2) + np.log1p(x**2), rtol=1e-5)
