@@ -13,12 +13,17 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
 
 from lossviz.widgets.comparer import LossComparer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _table import emit, row  # noqa: E402
 
 SIZE = 128
 
@@ -43,7 +48,8 @@ def median_ms(times: list[float]) -> float:
     return 1e3 * statistics.median(times)
 
 
-def bench(name: str, task: str, target: np.ndarray, losses: list, families: list[str], repeats: int) -> list[str]:
+def bench(name: str, task: str, target: np.ndarray, losses: list, families: list[str], repeats: int,
+          note: str) -> list[dict]:
     cmp = LossComparer(task, target, losses=losses, family=families[0], strengths=64)
     slider = cmp.controls["strength"]
     moves = []
@@ -66,8 +72,13 @@ def bench(name: str, task: str, target: np.ndarray, losses: list, families: list
         cached.append(time.perf_counter() - t)
     n = len(cmp.responses.losses)
     shape = "x".join(str(d) for d in target.shape)
-    return [f"| {name} | {shape} | {n} | {', '.join(families)} | {median_ms(moves):.1f} | "
-            f"{median_ms(changes):.0f} | {median_ms(cached):.0f} |"]
+    what = f"{name} {shape}, {n} losses x 64 strengths"
+    return [
+        row("comparer", f"strength change, {what}", median_ms(moves), "ms", "<= 16 ms", note),
+        row("comparer", f"family change, recomputed, {what}", median_ms(changes), "ms", "<= 100 ms",
+            f"{note}; families {', '.join(families)}"),
+        row("comparer", f"family change, cached, {what}", median_ms(cached), "ms", "", note),
+    ]
 
 
 def main() -> None:
@@ -79,20 +90,14 @@ def main() -> None:
     seg_losses = ["binary_crossentropy", "dice", "jaccard", "tversky", "bce_dice", "binary_focal", "mse", "mae"]
     img_specs = {n: n for n in ("mse", "mae", "huber", "log_cosh", "ssim", "ms_ssim", "l1_ms_ssim")}
     img_specs["huber 0.1"] = ("huber", {"delta": 0.1})
-    rows = [
-        "| task | target | losses | families | strength change (ms, median) | family change, recomputed "
-        "(ms, median) | family change, cached (ms) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    rows += bench("segmentation", "segmentation", mask, seg_losses, ["dilation", "erosion", "shift", "drop"],
-                  args.repeats)
-    rows += bench("image (gray)", "image", gray, img_specs, ["noise", "offset", "shift"], args.repeats)
-    rows += bench("image (RGB)", "image", patch, img_specs, ["noise", "offset", "shift"], args.repeats)
+    note = f"{keras.backend.backend()}, {os.cpu_count()} cores, median of {args.repeats}"
     load = os.getloadavg()
-    print(f"Keras backend: {keras.backend.backend()}; CPU cores: {os.cpu_count()}; load average: "
-          f"{load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}; targets: {source}; 64 strengths\n")
-    print("\n".join(rows))
-    print("\ngoals: strength change <= 16 ms; family change <= 100 ms (8 losses x 64 strengths, 128x128)")
+    print(f"targets: {source}; load average {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}", file=sys.stderr)
+    rows = bench("segmentation", "segmentation", mask, seg_losses, ["dilation", "erosion", "shift", "drop"],
+                 args.repeats, note)
+    rows += bench("image (gray)", "image", gray, img_specs, ["noise", "offset", "shift"], args.repeats, note)
+    rows += bench("image (RGB)", "image", patch, img_specs, ["noise", "offset", "shift"], args.repeats, note)
+    emit(rows)
 
 
 if __name__ == "__main__":
