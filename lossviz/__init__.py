@@ -24,6 +24,7 @@ _LAZY = {
     "perturbations": "lossviz.perturbations:",
     "landscape": "lossviz.landscape:",
     "boxsim": "lossviz.boxsim:",
+    "segmetrics": "lossviz.segmetrics:",
     "check": "lossviz.doctor:check",
     "LossDoctorError": "lossviz.doctor:LossDoctorError",
     "DescentExplorer": "lossviz.widgets.descent:DescentExplorer",

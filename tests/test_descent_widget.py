@@ -115,3 +115,13 @@ def test_data_surface_in_the_widget():
     ex = DescentExplorer(s, optimizers=("sgd",), steps=20, learning_rate=0.1, n=20)
     tx, ty = trail(ex, "sgd")
     assert (tx[0], ty[0]) == pytest.approx(s.start, abs=1e-6) and len(tx) == 21
+
+
+@pytest.mark.parametrize("name", ["bowl", "ravine", "saddle", "rosenbrock", "himmelblau", "mountain_range"])
+def test_figure_title_shows_the_formula_as_plain_text(name):
+    from lossviz.plots.descent import descent_figure
+
+    surface = getattr(surfaces, name)()
+    title = descent_figure(surface, [], grid=surface.grid(20)).layout.title.text
+    assert "\\" not in title and "^" not in title, title   # no raw LaTeX (the widget has no MathJax)
+    assert title.startswith(name)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import keras
 
+from lossviz.models.unet import unet
+
+__all__ = ["small_cnn", "unet"]
+
 
 def small_cnn(
     input_shape: tuple[int, int, int] = (28, 28, 1),

@@ -154,9 +154,9 @@ def comparer_figure(responses: Responses, index: int | None = None, normalised: 
                                  **data), row=1, col=col)
     for trace in picture_traces(responses.task, responses.target, responses.predictions[i], responses.logits):
         fig.add_trace(trace, row=1, col=3)
-    unit = family(responses.task, responses.family).unit
-    fig.update_xaxes(title_text=f"strength ({unit})", row=1, col=1)
-    fig.update_xaxes(title_text=f"strength ({unit})", row=1, col=2)
+    # the unit is in the figure's title (it is long, and two long axis titles side by side overlap)
+    fig.update_xaxes(title_text="strength", row=1, col=1)
+    fig.update_xaxes(title_text="strength", row=1, col=2)
     if responses.task in ("image", "segmentation"):
         fig.update_yaxes(autorange="reversed", scaleanchor="x3", showticklabels=False, row=1, col=3)
         fig.update_xaxes(showticklabels=False, row=1, col=3)

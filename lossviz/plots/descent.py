@@ -11,6 +11,7 @@ then per trajectory ``trail 3-D, hiker 3-D, trail 2-D, hiker 2-D``, and last the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,24 @@ COLOURS = {"sgd": "#1f77b4", "momentum": "#ff7f0e", "nesterov": "#2ca02c", "rmsp
            "adam": "#d62728"}
 COLORSCALE = "Earth"
 TRACES_PER_PATH = 4
+
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SYMBOLS = {r"\tfrac12": "½", r"\,": " ", r"\sum_k": "Σₖ", r"\exp": "exp", r"\cdot": "·", "-": "−"}
+
+
+def plain_formula(latex: str) -> str:
+    r"""A surface's LaTeX formula as plain text for a figure title (no MathJax in a plotly widget).
+
+    Example:
+        >>> plain_formula(r"(1 - x)^2 + 100\,(y - x^2)^2")
+        '(1 − x)² + 100 (y − x²)²'
+    """
+    text = latex
+    for old, new in _SYMBOLS.items():
+        text = text.replace(old, new)
+    return re.sub(r"\^(\d+)", lambda m: m.group(1).translate(_SUPERSCRIPTS), text)
 
 
 def display_z(surface: Any, values: Any) -> np.ndarray:
@@ -184,7 +203,7 @@ def descent_figure(surface: Any, trajectories: Sequence[Any], frame: int | None 
     for note in diverged_annotations(trajectories, frame):
         fig.add_annotation(**note)
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 60, "b": 10},
-                      title={"text": f"{surface.name}: {surface.formula}", "x": 0.01},
+                      title={"text": f"{surface.name}: {plain_formula(surface.formula)}", "x": 0.01},
                       legend={"orientation": "h", "y": -0.08}, uirevision="descent")
     return fig
 

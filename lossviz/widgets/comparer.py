@@ -155,13 +155,10 @@ class LossComparer:
         r = self.responses
         x = r.strengths.astype(float)
         curves = [*r.curves("value", self.normalised).values(), *r.curves("grad", self.normalised).values()]
-        unit = perturbations.family(r.task, r.family).unit
         with self.figure.batch_update():
             for trace, y in zip(self.figure.data[:len(curves)], curves, strict=True):
                 trace.x, trace.y = x, np.asarray(y, float)
-            self.move(self.index)
-            for axis in ("xaxis", "xaxis2"):
-                self.figure.layout[axis].title.text = f"strength ({unit})"
+            self.move(self.index)   # the title names the family's unit
 
     def _on_losses(self, _change: Any = None) -> None:
         self.responses = self._compute()
