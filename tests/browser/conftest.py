@@ -36,15 +36,22 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     # no news toast, no update checks (the machine has no internet)
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # the lessons run from a copy, with autosave off: running them in the browser must never write
+    # outputs or widget state into the repo's notebooks
+    docs = tmp / "settings" / "@jupyterlab" / "docmanager-extension"
+    docs.mkdir(parents=True)
+    (docs / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
+    served = tmp / "lessons"
+    shutil.copytree(ROOT / "notebooks", served / "notebooks", ignore=shutil.ignore_patterns("src", ".ipynb_*"))
     port = _free_port()
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"), LOSSVIZ_PROFILE="smoke")
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--allow-root",
-         "--ServerApp.port_retries=0", "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={ROOT}",
+         "--ServerApp.port_retries=0", "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={served}",
          "--LabServerApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=served)
     token = None
     deadline = time.time() + 90
     while time.time() < deadline and token is None:
