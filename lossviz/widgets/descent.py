@@ -148,9 +148,14 @@ class DescentExplorer:
                 first = 2 + plots.TRACES_PER_PATH * j
                 for i in range(first, first + plots.TRACES_PER_PATH):
                     self.figure.data[i].update(ups[i], visible=kind in by_kind)
-            self.figure.layout.annotations = [a for a in self.figure.layout.annotations if a.name != "diverged"]
-            for note in plots.diverged_annotations(self.paths, frame):
-                self.figure.add_annotation(**note)
+            notes = plots.diverged_annotations(self.paths, frame)
+            shown_notes = [a for a in self.figure.layout.annotations if a.name == "diverged"]
+            if [(a.text, a.x, a.y) for a in shown_notes] != [(n["text"], n["x"], n["y"]) for n in notes]:
+                # a layout change makes the browser redraw the 3-D scene: only when the labels change
+                self.figure.layout.annotations = [a for a in self.figure.layout.annotations
+                                                  if a.name != "diverged"]
+                for note in notes:
+                    self.figure.add_annotation(**note)
         self._drawn = set(by_kind)
 
     def _clicked(self, trace: Any, points: Any, selector: Any = None) -> None:
