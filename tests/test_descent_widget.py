@@ -125,3 +125,9 @@ def test_figure_title_shows_the_formula_as_plain_text(name):
     title = descent_figure(surface, [], grid=surface.grid(20)).layout.title.text
     assert "\\" not in title and "^" not in title, title   # no raw LaTeX (the widget has no MathJax)
     assert title.startswith(name)
+
+
+def test_slider_labels_are_not_cut():
+    ex = DescentExplorer("bowl")
+    assert ex.controls["learning_rate"].style.description_width == ex.controls["start_y"].style.description_width
+    assert ex.controls["learning_rate"].style.description_width not in ("", "initial")

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 from lossviz import perturbations
 from lossviz.plots.comparer import comparer_figure, marker_data, n_curve_traces, picture_data, static_figure
+from lossviz.widgets._style import widen_labels
 
 _DEFAULT_LOSSES = {
     "image": ("mse", "mae", "ssim", "ms_ssim"),
@@ -86,6 +87,7 @@ class LossComparer:
         self.responses = self._compute()
         self._set_slider()
         self.figure = go.FigureWidget(comparer_figure(self.responses, self.index, self.normalised, self.height))
+        widen_labels(self.controls)
         self.controls["family"].observe(self._on_family, names="value")
         self.controls["losses"].observe(self._on_losses, names="value")
         self.controls["strength"].observe(self._on_strength, names="value")

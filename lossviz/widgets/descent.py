@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from lossviz import surfaces
 from lossviz.optimizers import KINDS, LABELS, Optimizer, Trajectory, trajectories
 from lossviz.plots import descent as plots
+from lossviz.widgets._style import widen_labels
 
 # a learning rate that makes a good first picture on each analytic surface
 DEFAULT_RATES = {"bowl": 0.1, "ravine": 0.03, "saddle": 0.05, "rosenbrock": 1e-3, "himmelblau": 0.01,
@@ -85,6 +86,7 @@ class DescentExplorer:
             "reset": widgets.Button(description="reset", tooltip="back to the start"),
             "fog": widgets.Checkbox(value=bool(fog), description="fog (limited visibility)"),
         }
+        widen_labels(self.controls)
         self.figure = go.FigureWidget(plots.descent_figure(self.surface, self._placeholders(), grid=self.grid,
                                                            height=height))
         self.figure.data[1].on_click(self._clicked)
