@@ -9,7 +9,9 @@ after 0.8 T, then 0.001 after 0.9 T. The error after each iteration is the sum o
 ``|x - x_gt| + |y - y_gt| + |w - w_gt| + |h - h_gt|``.
 
 Gradients are exact: the catalogue's losses (:mod:`lossviz.losses.boxes`) differentiated by the backend
-through :func:`lossviz.autodiff.value_and_grad`, all cases in one call per iteration. (The paper derived
+(:func:`lossviz.autodiff.tensor_value_and_grad`), all cases and losses in one compiled step per iteration
+that keeps the boxes on the backend's device (GPU where there is one): only each loss's total error comes
+back. (The paper derived
 its gradients by hand in MATLAB, so its curves need not be reproduced exactly.) Pure compute: no plotly.
 
 Example:
@@ -28,7 +30,7 @@ from typing import Any
 import numpy as np
 from keras import ops
 
-from lossviz.autodiff import value_and_grad
+from lossviz.autodiff import compile_function, tensor_value_and_grad, value_and_grad
 from lossviz.losses import boxes as box_losses
 
 CENTRE = (10.0, 10.0)
@@ -162,10 +164,9 @@ def case_errors(boxes: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return np.abs(np.asarray(boxes, "float64") - np.asarray(targets, "float64")).sum(-1)
 
 
-def _stacked(names: Sequence[str]) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """One backend call for all losses: ``z`` (L, M, 8) = anchors and targets (x, y, w, h) ->
-    (values (3, L, M): loss, IoU and the case's L1 error, the last two without gradient;
-    gradient (L, M, 8) of the summed losses)."""
+def _per_case(names: Sequence[str]) -> Callable[[Any], Any]:
+    """``z`` (L, M, 8) = anchors and targets (x, y, w, h) -> (3, L, M): each loss on its own slice, and
+    the IoU and the case's L1 error, these two without gradient."""
     unknown = [n for n in names if n not in _FUNCTIONS]
     if unknown or not names:
         raise ValueError(f"Invalid value for `losses`: expected names from {sorted(_FUNCTIONS)}; received {names!r}")
@@ -178,7 +179,27 @@ def _stacked(names: Sequence[str]) -> Callable[[np.ndarray], tuple[np.ndarray, n
         error = ops.stop_gradient(ops.sum(ops.abs(z[..., :4] - z[..., 4:]), axis=-1))
         return ops.stack([value, iou, error])
 
-    return value_and_grad(per_case, graph=True)
+    return per_case
+
+
+def _stacked(names: Sequence[str]) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """One backend call for all losses: ``z`` (L, M, 8) -> (values (3, L, M) as in :func:`_per_case`;
+    gradient (L, M, 8) of the summed losses), as numpy."""
+    return value_and_grad(_per_case(names), graph=True)
+
+
+def _device_step(names: Sequence[str]) -> Callable[[Any, Any], tuple[Any, Any]]:
+    """One compiled iteration on the backend's device: ``(z, lr) -> (z after the step, total error of
+    each loss's boxes before the step (L,))``. Only the L totals need to leave the device."""
+    vg = tensor_value_and_grad(_per_case(names))
+
+    def step_fn(z: Any, lr: Any) -> tuple[Any, Any]:
+        values, grad = vg(z)
+        factor = ops.expand_dims(2.0 - values[1], -1)           # the paper's (2 - IoU), before the step
+        moved = z[..., :4] - lr * factor * grad[..., :4]
+        return ops.concatenate([moved, z[..., 4:]], axis=-1), ops.sum(values[2], axis=-1)
+
+    return compile_function(step_fn)
 
 
 def gradient_function(losses: str | Sequence[str]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
@@ -282,25 +303,28 @@ def simulate(n_points: int = N_POINTS, losses: Sequence[str] = LOSSES, iteration
     cases = make_cases(n_points, seed)
     sim = Simulation(int(iterations), int(n_points), cases)
     names = list(losses)
-    vg = _stacked(names)
-    # one persistent (L, M, 8) buffer: anchors in [..., :4] (updated in place), targets in [..., 4:]
-    z = np.concatenate([np.stack([cases.anchors] * len(names)), np.stack([cases.targets] * len(names))], -1)
-    curves: list[list[float]] = [[] for _ in names]
-    for t in range(1, iterations + 2):
-        values, grad = vg(z)                      # loss, IoU and per-case error of the current boxes
-        for i in range(len(names)):
-            curves[i].append(float(values[2, i].sum(dtype="float64")))
-            if callback is not None and t > 1:
-                callback(names[i], t - 1, curves[i][-1])
-        if t > iterations:
-            break
-        factor = (2.0 - values[1])[..., None]    # the paper's (2 - IoU), taken before the step
-        z[..., :4] -= learning_rate(t, iterations) * factor * grad[..., :4]
+    step_fn = _device_step(names)
+    rates = {lr: ops.convert_to_tensor(lr, "float32") for lr in (0.1, 0.01, 0.001)}
+    # one (L, M, 8) state on the device: anchors in [..., :4], targets in [..., 4:]
+    z = ops.convert_to_tensor(np.concatenate([np.stack([cases.anchors] * len(names)),
+                                              np.stack([cases.targets] * len(names))], -1))
+    totals = []
+    for t in range(1, iterations + 1):
+        z, total = step_fn(z, rates[learning_rate(t, iterations)])
+        totals.append(total)                      # stays on the device (asynchronous) unless reported
+        if callback is not None and t > 1:
+            for i, name in enumerate(names):
+                callback(name, t - 1, float(ops.convert_to_numpy(total)[i]))
+    final = ops.convert_to_numpy(z)
+    curves = np.concatenate([ops.convert_to_numpy(ops.stack(totals)).astype("float64"),
+                             [[case_errors(final[i, :, :4], cases.targets).sum() for i in range(len(names))]]])
     for i, name in enumerate(names):
-        sim.errors[name] = np.asarray(curves[i])
-        sim.final_errors[name] = case_errors(z[i, :, :4], cases.targets)
-        sim.final_iou[name] = values[1, i]
-        sim.finite[name] = bool(np.isfinite(z[i]).all())
+        if callback is not None:
+            callback(name, iterations, float(curves[-1, i]))
+        sim.errors[name] = curves[:, i]
+        sim.final_errors[name] = case_errors(final[i, :, :4], cases.targets)
+        sim.final_iou[name] = iou_xywh(final[i, :, :4], cases.targets)
+        sim.finite[name] = bool(np.isfinite(final[i]).all())
     return sim
 
 

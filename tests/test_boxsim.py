@@ -103,3 +103,17 @@ def test_residuals_group_means(sim):
     assert boxsim.residuals(sim, "iou", by="point")["x"].shape == (4,)
     with pytest.raises(ValueError, match="by"):
         boxsim.residuals(sim, "iou", by="colour")
+
+
+def test_device_loop_equals_the_step_by_step_update():
+    # the compiled on-device loop of simulate() against the documented update, one numpy step at a time
+    sim = boxsim.simulate(n_points=2, losses=("giou", "ciou"), iterations=12, seed=3)
+    grad_fn = boxsim.gradient_function(["giou", "ciou"])
+    boxes = np.stack([sim.cases.anchors] * 2)
+    for t in range(1, 13):
+        grad = grad_fn(boxes, sim.cases.targets)
+        boxes = np.stack([boxsim.step(boxes[i], sim.cases.targets, grad[i], boxsim.learning_rate(t, 12))
+                          for i in range(2)])
+        for i, loss in enumerate(("giou", "ciou")):
+            np.testing.assert_allclose(sim.errors[loss][t], boxsim.case_errors(boxes[i], sim.cases.targets).sum(),
+                                       rtol=1e-4)
