@@ -157,13 +157,15 @@ def tensor_value_and_grad(fn: Callable[[Any], Any]) -> Callable[[Any], tuple[Any
     )
 
 
-def compile_function(fn: Callable[..., Any]) -> Callable[..., Any]:
+def compile_function(fn: Callable[..., Any], jit_compile: bool = True) -> Callable[..., Any]:
     """Compile a function of backend tensors with the active backend's compiler: ``jax.jit``, a
     ``tf.function`` (traced once per input signature: pass tensors, not Python numbers, for values
     that change between calls), or the function itself on PyTorch (eager).
 
     Args:
         fn: a function of backend tensors written with ``keras.ops`` (and :func:`tensor_value_and_grad`).
+        jit_compile: on TensorFlow, compile the graph with XLA (fused kernels: faster calls, but a
+            slower first call); False gives a plain graph. JAX always compiles with XLA.
 
     Returns:
         The compiled function.
@@ -172,7 +174,7 @@ def compile_function(fn: Callable[..., Any]) -> Callable[..., Any]:
     if backend == "tensorflow":
         import tensorflow as tf
 
-        return tf.function(fn, jit_compile=True)
+        return tf.function(fn, jit_compile=jit_compile)
     if backend == "jax":
         import jax
 

@@ -323,6 +323,36 @@ def loss_response(fn: Callable[[Any, Any], Any], target: Any, predictions: Any) 
     return np.asarray(value, dtype=np.float64).reshape(len(p)), norms
 
 
+def response_function(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], tuple[np.ndarray, np.ndarray]]:
+    """:func:`loss_response` compiled once for repeated calls (a graph on TensorFlow, ``jax.jit`` on
+    JAX): a widget that recomputes the same loss on new predictions of the same shape pays the tracing
+    once, and only the per-sample values and gradient norms leave the backend.
+
+    Args:
+        fn: per-sample loss ``fn(y_true, y_pred) -> (S,)``.
+
+    Returns:
+        ``f(target, predictions) -> (values, grad_norms)`` as :func:`loss_response`.
+    """
+    from lossviz.autodiff import compile_function, tensor_value_and_grad
+
+    def values_and_norms(y: Any, p: Any) -> tuple[Any, Any]:
+        value, grad = tensor_value_and_grad(lambda q: fn(y, q))(p)
+        flat = keras.ops.reshape(grad, (keras.ops.shape(p)[0], -1))
+        return value, keras.ops.sqrt(keras.ops.sum(keras.ops.square(flat), axis=1))
+
+    compiled = compile_function(values_and_norms, jit_compile=False)
+
+    def call(target: Any, predictions: Any) -> tuple[np.ndarray, np.ndarray]:
+        p = np.asarray(predictions, dtype=keras.config.floatx())
+        y = np.ascontiguousarray(np.broadcast_to(np.asarray(target, p.dtype), p.shape))
+        value, norms = compiled(keras.ops.convert_to_tensor(y), keras.ops.convert_to_tensor(p))
+        value = np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64).reshape(len(p))
+        return value, np.asarray(keras.ops.convert_to_numpy(norms), dtype=np.float64)
+
+    return call
+
+
 def responses(
     task: str,
     target: Any,
@@ -330,6 +360,7 @@ def responses(
     family_name: str,
     strengths: int | Sequence[float] | np.ndarray = 64,
     logits: bool = False,
+    functions: dict[str, Callable[[Any, Any], tuple[np.ndarray, np.ndarray]]] | None = None,
     **options: Any,
 ) -> Responses:
     """Perturb ``target`` with one family and evaluate every loss on all strengths (one call per loss).
@@ -347,6 +378,8 @@ def responses(
         logits: classification only: perturb probabilities, then evaluate on logits ``log p`` (losses
             with ``from_logits`` use it, the others see softmax / sigmoid); gradients are then with
             respect to the logits, as a network's last layer sees them.
+        functions: a cache, label -> :func:`response_function`, kept by the caller between calls (a
+            widget): each loss is then traced once; None: every loss is evaluated eagerly, once.
         **options: passed to the family (e.g. ``seed``).
 
     Returns:
@@ -365,8 +398,13 @@ def responses(
     specs = dict(losses) if isinstance(losses, Mapping) else {loss_label(s): s for s in losses}
     binary = task == "classification" and target.shape[-1] == 1
     for label, spec in specs.items():
-        fn = loss_function(spec, logits=logits, binary=binary)
-        out.values[label], out.grad_norms[label] = loss_response(fn, target, preds)
+        if functions is None:
+            fn = loss_function(spec, logits=logits, binary=binary)
+            out.values[label], out.grad_norms[label] = loss_response(fn, target, preds)
+            continue
+        if label not in functions:
+            functions[label] = response_function(loss_function(spec, logits=logits, binary=binary))
+        out.values[label], out.grad_norms[label] = functions[label](target, preds)
     return out
 
 

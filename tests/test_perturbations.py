@@ -224,3 +224,17 @@ def test_strength_for_finds_equal_loss_points():
     assert abs(s - 0.1) < 1e-3  # mse of a constant offset c is c**2
     with pytest.raises(ValueError, match="is not crossed"):
         P.strength_for("image", IMAGE, "offset", "mse", 5.0, np.linspace(0, 0.3, 31))
+
+
+def test_compiled_response_functions_equal_the_eager_evaluation():
+    rng = np.random.default_rng(2)
+    target = rng.uniform(size=(24, 24, 1)).astype("float32")
+    losses = {"mse": "mse", "ssim": ("ssim", {"filter_size": 7})}
+    functions: dict = {}
+    for fam, opts in (("noise", {"seed": 0}), ("shift", {})):   # the second family reuses the functions
+        eager = P.responses("image", target, losses, fam, 8, **opts)
+        compiled = P.responses("image", target, losses, fam, 8, functions=functions, **opts)
+        for k in losses:
+            np.testing.assert_allclose(compiled.values[k], eager.values[k], rtol=1e-5, atol=1e-7)
+            np.testing.assert_allclose(compiled.grad_norms[k], eager.grad_norms[k], rtol=1e-4, atol=1e-7)
+    assert sorted(functions) == ["mse", "ssim"]

@@ -76,6 +76,7 @@ class LossComparer:
         family = names[0] if family is None else perturbations.family(self.task, family).name
         self.count, self.logits, self.seed, self.height = int(strengths), bool(logits), int(seed), int(height)
         self._cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._functions: dict[str, Any] = {}     # label -> compiled response function (traced once)
         self.controls: dict[str, widgets.Widget] = {
             "family": widgets.Dropdown(options=names, value=family, description="perturbation"),
             "strength": widgets.FloatSlider(description="strength", continuous_update=True, readout_format=".3g"),
@@ -111,7 +112,8 @@ class LossComparer:
         return self.responses.index(self.controls["strength"].value)
 
     def clear_cache(self) -> None:
-        """Forget the computed curves (the next family or loss change recomputes every loss)."""
+        """Forget the computed curves (the next family or loss change recomputes every loss; the losses'
+        compiled functions are kept)."""
         self._cache.clear()
 
     def _compute(self) -> perturbations.Responses:
@@ -120,7 +122,7 @@ class LossComparer:
         todo = {k: self._specs[k] for k in labels if (fam, k) not in self._cache}
         options = {"seed": self.seed} if "seed" in _params(self.task, fam) else {}
         fresh = perturbations.responses(self.task, self.target, todo, fam, self.count, logits=self.logits,
-                                        **options)
+                                        functions=self._functions, **options)
         for k in todo:
             self._cache[(fam, k)] = (fresh.values[k], fresh.grad_norms[k])
         fresh.values = {k: self._cache[(fam, k)][0] for k in labels}
