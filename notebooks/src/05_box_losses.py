@@ -160,9 +160,10 @@ print("GIoU, DIoU, CIoU end below 5 % of the start:", all(end[n] < 0.05 * start 
 
 # %% [markdown]
 # **Where this run agrees with the paper.** The IoU loss stalls far above the others, as in the
-# paper: about 9 in 10 of the starting error remain. DIoU and CIoU end close to zero. The recorded
-# `full` run (5,000 points, JAX on one H100) starts at 6.64·10⁶ (paper ≈ 6.5·10⁶) and ends with IoU
-# at 5.86·10⁶ (paper ≈ 5.9·10⁶), DIoU at 5.3·10⁴ and CIoU at 7.5·10³ (paper ≈ 0 for both).
+# paper: about 9 in 10 of the starting error remain. DIoU and CIoU end close to zero. The full run
+# recorded in `results/RESULTS.md` (5,000 points, `python scripts/boxsim_record.py`) starts at
+# 6.64·10⁶ (paper ≈ 6.5·10⁶) and ends with IoU at 5.86·10⁶ (paper ≈ 5.9·10⁶), DIoU at 5.3·10⁴ and
+# CIoU at 7.5·10³ (paper ≈ 0 for both).
 #
 # **Where it does not.** In the paper GIoU ends at about 1.5·10⁶, a quarter of the start; here, with
 # exact gradients, GIoU already reaches that level by iteration 60 and ends close to zero (2.9·10⁴ in
