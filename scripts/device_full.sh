@@ -5,7 +5,8 @@
 # then, on the GPU machine, in the repo root, with .whl and .devdata carried over:
 #     bash scripts/device_full.sh run OUT 03,04 05 06,07   # one lane per argument, lanes run in parallel
 # Each lane is `scripts/results.py --profile full` on the JAX backend writing OUT/laneN/results.json;
-# merge them here with `python scripts/results.py --merge OUT/lane*/results.json`.
+# a lane named `sim` runs `scripts/boxsim_record.py` (the DIoU simulation alone) into OUT/laneN instead.
+# Merge them here with `python scripts/results.py --merge OUT/lane*/results.json`.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel 2>/dev/null || pwd)"
 case "${1:-}" in
@@ -27,11 +28,15 @@ run)
     lane=0
     for lessons in "$@"; do
         lane=$((lane + 1))
+        if [ "$lessons" = sim ]; then
+            python3 scripts/boxsim_record.py --out "$out/lane$lane" > "$out/lane$lane.log" 2>&1 &
+            continue
+        fi
         # shellcheck disable=SC2086
         python3 scripts/results.py --profile full --out "$out/lane$lane" ${lessons//,/ } > "$out/lane$lane.log" 2>&1 &
     done
     wait
     ;;
 *)
-    sed -n 2,9p "$0"; exit 2 ;;
+    sed -n 2,10p "$0"; exit 2 ;;
 esac
