@@ -10,16 +10,32 @@ SIGNATURE_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
     JSON.stringify((gd.data || []).map(t => [t.x, t.y, t.z, t.visible]))
     + Array.from(gd.querySelectorAll('path')).map(p => p.getAttribute('d')).join('|')).join('#')"""
 
-WAIT_CHANGE_JS = """(sig0) => ({promise: new Promise(resolve => {
-    const sig = SIGNATURE;
-    const started = performance.now();
-    const tick = () => {
-        if (sig() !== sig0) { resolve(performance.now()); return; }
-        if (performance.now() - started > 15000) { resolve(null); return; }
-        requestAnimationFrame(tick);
+# the same signature, of the plots inside one element only
+AREA_SIGNATURE_JS = """(area) => Array.from(area.querySelectorAll('.js-plotly-plot')).map(gd =>
+    JSON.stringify((gd.data || []).map(t => [t.x, t.y, t.z, t.visible]))
+    + Array.from(gd.querySelectorAll('path')).map(p => p.getAttribute('d')).join('|')).join('#')"""
+
+# Resolves with the time at which a plot inside `area` first differs from `sig0`. The signature is
+# computed only when plotly reports a redraw (plotly_afterplot) or the plot's DOM changes, never every
+# frame: stringifying every trace on the page at each animation frame cost the page more than the
+# update it was timing.
+WAIT_CHANGE_JS = """([area, sig0]) => ({promise: new Promise(resolve => {
+    const sig = AREA_SIGNATURE;
+    const plots = Array.from(area.querySelectorAll('.js-plotly-plot'));
+    let done = false;
+    const finish = (t) => { done = true; observer.disconnect(); clearTimeout(timer); resolve(t); };
+    const check = () => {
+        if (done) return;
+        const t = performance.now();
+        if (sig(area) !== sig0) finish(t);
     };
-    tick();
-})})""".replace("SIGNATURE", SIGNATURE_JS)
+    const observer = new MutationObserver(check);
+    plots.forEach(gd => {
+        observer.observe(gd, {subtree: true, childList: true, attributes: true, characterData: true});
+        if (gd.on) gd.on('plotly_afterplot', check);
+    });
+    const timer = setTimeout(() => { if (!done) finish(null); }, 15000);
+})})""".replace("AREA_SIGNATURE", AREA_SIGNATURE_JS)
 
 
 def open_notebook(page, server: dict, relpath: str) -> None:
@@ -56,15 +72,16 @@ def signature(page) -> str:
     return page.evaluate(SIGNATURE_JS)
 
 
-def time_key_to_change(page, handle, key: str = "ArrowRight", repeats: int = 5) -> list[float]:
-    """Press a key on a focused slider handle and time (in the page) until a plot changes."""
+def time_key_to_change(page, area, handle, key: str = "ArrowRight", repeats: int = 5) -> list[float]:
+    """Press a key on a focused slider handle and time (in the page) until a plot in ``area`` changes."""
     times = []
+    element = area.element_handle()
     for _ in range(repeats):
         handle.focus()
-        sig0 = signature(page)
+        sig0 = page.evaluate(AREA_SIGNATURE_JS, element)
         page.evaluate("() => { window.__t0 = null; window.addEventListener('keydown',"
                       " () => { window.__t0 = performance.now(); }, {once: true, capture: true}); }")
-        waiter = page.evaluate_handle(WAIT_CHANGE_JS, sig0)
+        waiter = page.evaluate_handle(WAIT_CHANGE_JS, [element, sig0])
         page.keyboard.press(key)
         t1 = page.evaluate("(w) => w.promise", waiter)
         t0 = page.evaluate("() => window.__t0")

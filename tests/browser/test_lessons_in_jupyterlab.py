@@ -43,7 +43,7 @@ def test_lesson_widgets_respond_in_a_real_browser(lesson, jupyterlab, page, arti
     area = page.locator(".jp-OutputArea-output:has(.js-plotly-plot):has(.widget-slider)").first
     area.scroll_into_view_if_needed()
     handle = area.locator(".widget-slider .noUi-handle").first
-    times = jlab.time_key_to_change(page, handle)
+    times = jlab.time_key_to_change(page, area, handle)
     ROUNDTRIP[lesson] = times
     area.screenshot(path=str(artifacts / f"{lesson}.png"))
     if button_text:
