@@ -255,7 +255,11 @@ print("on red cells, weighted CE gives WBC + platelets more probability than CE:
 # platelets tends to rise and their precision to fall. Whether recall actually rose depends on the run
 # (profile, number of epochs, backend), so it is printed and recorded, not asserted. In the tiny smoke
 # run the plain model has barely started to learn and calls almost every cell a red cell; read the
-# full profile's numbers.
+# full profile's numbers. In the full run recorded in `results/RESULTS.md` (all 2,804 training cells,
+# 15 epochs, one seed), all three losses learn the task: macro F1 0.974 with CE, 0.976 with weighted CE
+# and 0.950 with focal loss. Weighting raised platelet recall from 0.971 to 0.986 (one more of the 69
+# test platelets found) and left white-cell recall at 0.944: on this data a plain CE model that has
+# trained long enough already finds the rare classes, and weighting buys little.
 
 # %%
 recall = {name: e["recall"] for name, e in runs.evaluations.items()}
