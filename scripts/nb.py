@@ -14,6 +14,7 @@ and all widget state are dropped. It fails if any cell raises.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -57,8 +58,22 @@ def to_notebook(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     return nb
 
 
+def stable_ids(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Cell ids from each cell's kind and source, so that rebuilding a lesson changes only the ids of
+    the cells that changed (nbformat's own ids are random: every rebuild rewrote all of them)."""
+    seen: set[str] = set()
+    for cell in nb.cells:
+        base = hashlib.sha1(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()[:8]
+        cid, k = base, 1
+        while cid in seen:
+            cid, k = f"{base}-{k}", k + 1
+        seen.add(cid)
+        cell.id = cid
+    return nb
+
+
 def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Keep outputs of checked cells only; drop volatile counts and all widget state.
+    """Keep outputs of checked cells only; drop volatile counts and all widget state; stable cell ids.
 
     nbval skips a cell whose ``execution_count`` is None ("unrun") and then fails it if it has
     outputs, so checked cells are numbered 1, 2, ... in order; every other cell is left unrun.
@@ -81,7 +96,7 @@ def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 out.get("metadata", {}).clear() if isinstance(out.get("metadata"), dict) else None
         else:
             cell.outputs = []
-    return nb
+    return stable_ids(nb)
 
 
 def build(source: Path, timeout: int = 1200) -> Path:
