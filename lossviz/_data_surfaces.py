@@ -47,7 +47,7 @@ def _data(x: Any, y: Any) -> tuple[Array, Array]:
 def _data_surface(name: str, x: Array, y: Array, loss: keras.losses.Loss, model: str,
                   x_range: tuple[float, float], y_range: tuple[float, float], start: tuple[float, float],
                   labels: tuple[str, str], chunk: int) -> Surface:
-    from lossviz.autodiff import value_and_grad
+    from lossviz.autodiff import compile_function, value_and_grad
     from lossviz.surfaces import Surface  # here: surfaces.py imports this module
 
     xt, yt = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)
@@ -64,10 +64,19 @@ def _data_surface(name: str, x: Array, y: Array, loss: keras.losses.Loss, model:
         return loss(truth, out)
 
     grad = value_and_grad(cost, graph=True)
+    # the grid: one fused (XLA) kernel per chunk shape instead of a (chunk, N) array per op
+    compiled = {"cost": compile_function(cost)}
+
+    def chunk_cost(points: Array) -> Array:
+        try:
+            return keras.ops.convert_to_numpy(compiled["cost"](keras.ops.convert_to_tensor(points)))
+        except Exception:  # a user's loss that XLA cannot compile: evaluate it op by op from now on
+            compiled["cost"] = cost
+            return keras.ops.convert_to_numpy(cost(points))
 
     def values(p0: Array, p1: Array) -> Array:
         flat = np.stack(np.broadcast_arrays(p0, p1), -1).reshape(-1, 2).astype(keras.config.floatx())
-        parts = [keras.ops.convert_to_numpy(cost(flat[i:i + chunk])) for i in range(0, len(flat), chunk)]
+        parts = [chunk_cost(flat[i:i + chunk]) for i in range(0, len(flat), chunk)]
         return np.concatenate(parts).astype(float).reshape(np.shape(np.broadcast_arrays(p0, p1)[0]))
 
     def grads(p0: Array, p1: Array) -> tuple[Array, Array]:

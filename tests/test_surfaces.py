@@ -143,3 +143,20 @@ def test_bccd_cell_areas_white_cells_are_larger_and_rare():
     assert set(np.unique(y)) == {0.0, 1.0} and abs(x.mean()) < 1e-5 and abs(x.std() - 1) < 1e-4
     assert 0.03 < y.mean() < 0.12  # SOURCE.md: 372 WBC vs 4155 RBC boxes before removing cut ones
     assert x[y == 1].mean() > x[y == 0].mean() + 1.5  # median WBC box ~190 px vs RBC ~100 px
+
+
+def test_a_loss_xla_cannot_compile_still_gives_the_grid():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the loss below uses a TensorFlow-only op that XLA rejects")
+    import tensorflow as tf
+
+    class HostMSE(keras.losses.Loss):   # tf.numpy_function runs on the host: XLA cannot compile it
+        def call(self, y_true, y_pred):
+            sq = tf.numpy_function(lambda a, b: ((a - b) ** 2).astype("float32"), [y_true, y_pred], tf.float32)
+            return tf.reduce_mean(tf.reshape(sq, tf.shape(y_pred)), axis=-1)
+
+    x, y = line_data()
+    s = S.line_fit(x, y, HostMSE(reduction=None))
+    _, _, z = s.grid(5)
+    expected = S.line_fit(x, y, "mse").grid(5)[2]
+    np.testing.assert_allclose(z, expected, rtol=1e-5)
