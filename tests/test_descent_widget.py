@@ -5,6 +5,7 @@ import types
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from plotly.basedatatypes import Undefined
 
 import lossviz
 from lossviz import surfaces
@@ -131,3 +132,40 @@ def test_slider_labels_are_not_cut():
     ex = DescentExplorer("bowl")
     assert ex.controls["learning_rate"].style.description_width == ex.controls["start_y"].style.description_width
     assert ex.controls["learning_rate"].style.description_width not in ("", "initial")
+
+
+def _buffers(v):
+    if isinstance(v, memoryview):
+        yield v
+    elif isinstance(v, dict):
+        for x in v.values():
+            yield from _buffers(x)
+    elif isinstance(v, (list, tuple)):
+        for x in v:
+            yield from _buffers(x)
+
+
+def test_updates_reach_the_browser_as_contiguous_buffers():
+    # the kernel refuses to send a non-contiguous buffer ("Buffer 2 ... is not contiguous"): run what
+    # the widget sends through plotly's own serializer and check every raw buffer
+    from plotly.serializers import custom_serializers
+
+    ex = DescentExplorer("rosenbrock", steps=30)
+    sent = []
+    ex.figure.observe(lambda change: sent.append(change["new"]) if change["new"] else None, names="_py2js_update")
+    ex.controls["learning_rate"].value = ex.controls["learning_rate"].value * 1.5
+    ex.controls["frame"].value = 10
+    assert len(sent) == 2
+    views = [m for msg in sent for m in _buffers(custom_serializers["to_json"](msg, None))]
+    assert views and all(m.contiguous for m in views)
+    assert 0 not in sent[-1]["style_traces"]      # unchanged surface: not sent again
+    ex.controls["fog"].value = True
+    assert sent[-1]["style_traces"][:2] == [0, 1]
+    assert isinstance(sent[-1]["style_data"]["z"][0], np.ndarray)
+    # nothing that reaches the browser as null (plotly.js then *removes* the property), except the z of
+    # 2-D traces, which have none
+    for msg in sent:
+        for key, values in msg["style_data"].items():
+            for i, v in zip(msg["style_traces"], values, strict=True):
+                if v is Undefined:
+                    assert key == "z" and ex.figure.data[i].type == "scatter", (key, i)

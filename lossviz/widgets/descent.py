@@ -13,6 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
+from plotly.basedatatypes import Undefined  # restyle: leave this property of this trace as it is
 
 from lossviz import surfaces
 from lossviz.optimizers import KINDS, LABELS, Optimizer, Trajectory, trajectories
@@ -67,6 +68,7 @@ class DescentExplorer:
         self.paths: list[Trajectory] = []
         self._holding = False
         self._drawn: set[str] = set(KINDS)
+        self._sent_z: np.ndarray | None = None   # the surface's z as last sent (changes with the fog)
         log_rate = float(np.log10(rate))
         self.controls: dict[str, widgets.Widget] = {
             "learning_rate": widgets.FloatLogSlider(value=rate, base=10, min=min(-5.0, log_rate - 1),
@@ -141,15 +143,24 @@ class DescentExplorer:
         by_kind = {t.optimizer.kind: t for t in self.paths}
         shown = [by_kind.get(k) or p for k, p in zip(KINDS, self._placeholders(), strict=True)]
         ups = plots.frame_updates(self.surface, self.grid, shown, frame, bool(c["fog"].value), self.radius)
-        with self.figure.batch_update():
-            for i in (0, 1):
-                self.figure.data[i].z = ups[i]["z"]
-            for j, kind in enumerate(KINDS):
-                if kind not in by_kind and kind not in self._drawn:
-                    continue  # hidden before and now: nothing to update
+        # one restyle for every trace, without plotly's per-property validation (the arrays come from our
+        # own builders; validating 20 traces cost more than computing the paths). The surface (traces 0,
+        # 1) only when the fog changed it: a new surface makes the browser rebuild the 3-D scene.
+        # (An Undefined entry reaches plotly.js as null, which *removes* that property: only the z of the
+        # 2-D traces, which have none, is ever left Undefined.)
+        indexes, visible = [], []
+        if self._sent_z is None or not np.array_equal(ups[0]["z"], self._sent_z, equal_nan=True):
+            indexes, visible, self._sent_z = [0, 1], [True, True], ups[0]["z"]
+        for j, kind in enumerate(KINDS):
+            if kind in by_kind or kind in self._drawn:  # else: hidden before and now, nothing to update
                 first = 2 + plots.TRACES_PER_PATH * j
-                for i in range(first, first + plots.TRACES_PER_PATH):
-                    self.figure.data[i].update(ups[i], visible=kind in by_kind)
+                indexes += range(first, first + plots.TRACES_PER_PATH)
+                visible += [kind in by_kind] * plots.TRACES_PER_PATH
+        # contiguous copies: the widget sends 1-D arrays as raw buffers, which must be contiguous
+        restyle = {key: [np.ascontiguousarray(ups[i][key]) if key in ups[i] else Undefined for i in indexes]
+                   for key in ("x", "y", "z")}
+        self.figure.plotly_update(restyle_data={**restyle, "visible": visible}, trace_indexes=indexes)
+        with self.figure.batch_update():
             notes = plots.diverged_annotations(self.paths, frame)
             shown_notes = [a for a in self.figure.layout.annotations if a.name == "diverged"]
             if [(a.text, a.x, a.y) for a in shown_notes] != [(n["text"], n["x"], n["y"]) for n in notes]:
