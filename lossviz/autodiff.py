@@ -40,13 +40,7 @@ def value_and_grad(fn: Callable[[Any], Any], graph: bool = False) -> Callable[[A
     if backend == "tensorflow":
         import tensorflow as tf
 
-        def traced(x: Any) -> tuple[Any, Any]:
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                value = fn(x)
-                total = tf.reduce_sum(value)
-            return value, tape.gradient(total, x)
-
+        traced = tensor_value_and_grad(fn)
         # a graph, like jax.jit below: eager Keras ops cost ~6 ms a call, which a widget redraw cannot pay;
         # one trace per rank and dtype (any shape)
         graphs: dict[tuple[int, str], Any] = {}
@@ -68,14 +62,10 @@ def value_and_grad(fn: Callable[[Any], Any], graph: bool = False) -> Callable[[A
         import jax
         import jax.numpy as jnp
 
-        def total_and_value(x: Any) -> tuple[Any, Any]:
-            value = fn(x)
-            return jnp.sum(value), value
-
-        grad_fn = jax.jit(jax.grad(total_and_value, has_aux=True))
+        compiled = jax.jit(tensor_value_and_grad(fn))
 
         def jax_call(x: Any) -> tuple[np.ndarray, np.ndarray]:
-            grad, value = grad_fn(jnp.asarray(x, dtype=keras.config.floatx()))
+            value, grad = compiled(jnp.asarray(x, dtype=keras.config.floatx()))
             return np.asarray(value), np.asarray(grad)
 
         return jax_call
