@@ -175,7 +175,10 @@ lossviz.report(val_accuracy={name: accs[-1] for name, accs in val.items()},
 # %% [markdown]
 # Expect CE to learn faster, most clearly in the first epochs: its gradient is larger where the
 # network is wrong. MSE is not useless — with enough epochs it often reaches a similar accuracy
-# on an easy problem — but it wastes the early updates and neglects confident mistakes.
+# on an easy problem — but it wastes the early updates and neglects confident mistakes. In the
+# `full` run recorded in `results/RESULTS.md` (all 60,000 training images, 15 epochs, one seed), CE's
+# gradient at the start was 50 times MSE's, CE led after the first epoch (test accuracy 0.775 vs
+# 0.765) and still at the end (0.889 vs 0.882): a small but steady lead on this easy problem.
 
 # %% [markdown]
 # ## Summary
