@@ -20,10 +20,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import keras
 import numpy as np
 
 from lossviz import _perturb_ops as ops_
+from lossviz._perturb_losses import loss_function, loss_label, loss_response, response_function
 
 TASKS = ("image", "classification", "segmentation", "boxes")
 """The tasks, in display order."""
@@ -250,107 +250,6 @@ def normalise(curve: Any) -> np.ndarray:
         return np.zeros_like(c)
     low, span = finite.min(), finite.max() - finite.min()
     return (c - low) / span if span > 0 else np.zeros_like(c)
-
-
-def loss_label(spec: Any) -> str:
-    """The label of a loss spec: its name, the name of a ``(name, options)`` pair, or the object's name."""
-    if isinstance(spec, str):
-        return spec
-    if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str):
-        return spec[0]
-    return str(getattr(spec, "name", None) or getattr(spec, "__name__", None) or type(spec).__name__)
-
-
-def loss_function(spec: Any, logits: bool = False, binary: bool = False) -> Callable[[Any, Any], Any]:
-    """A per-sample function ``f(y_true, y_pred) -> (N,)`` from a loss spec.
-
-    Args:
-        spec: a catalogue name, a ``(name, options)`` pair, a ``keras.losses.Loss`` (its unreduced
-            ``call`` is used) or a callable returning per-sample (or per-element) values.
-        logits: predictions are logits: catalogue losses with a ``from_logits`` option get it, the
-            others see ``softmax`` (``sigmoid`` when ``binary``) of the logits.
-        binary: the classes are one probability per sample (K = 1).
-
-    Returns:
-        A function over ``keras.ops`` tensors, reducing any extra axes by their mean.
-    """
-    from lossviz import losses
-
-    activate = None
-    if isinstance(spec, (str, tuple)):
-        name, options = (spec, {}) if isinstance(spec, str) else (spec[0], dict(spec[1]))
-        if logits and "from_logits" in losses.info(name).options and "from_logits" not in options:
-            options["from_logits"] = True
-        elif logits:
-            activate = keras.ops.sigmoid if binary else keras.ops.softmax
-        fn = losses.get(name, **options, reduction=None)
-    elif isinstance(spec, keras.losses.Loss):
-        fn = spec.call
-    elif callable(spec):
-        fn = spec
-    else:
-        raise TypeError("Invalid loss: expected a catalogue name, a (name, options) pair, a keras.losses.Loss "
-                        f"or a callable; received {type(spec).__name__}")
-
-    def per_sample(y_true: Any, y_pred: Any) -> Any:
-        value = fn(y_true, activate(y_pred) if activate is not None else y_pred)
-        rank = len(value.shape)
-        return keras.ops.mean(value, axis=tuple(range(1, rank))) if rank > 1 else value
-
-    return per_sample
-
-
-def loss_response(fn: Callable[[Any, Any], Any], target: Any, predictions: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Values and gradient norms of one per-sample loss over a batch of predictions (one call).
-
-    Formula:
-        v_s = L(y, p_s),  g_s = || dL(y, p_s) / dp_s ||_2
-
-    Args:
-        fn: per-sample loss ``fn(y_true, y_pred) -> (S,)`` (see :func:`loss_function`).
-        target: the target, broadcast against every prediction.
-        predictions: (S, ...) predictions.
-
-    Returns:
-        ``(values, grad_norms)``, float64 arrays (S,).
-    """
-    from lossviz.autodiff import value_and_grad
-
-    p = np.asarray(predictions, dtype=keras.config.floatx())
-    y = keras.ops.convert_to_tensor(np.ascontiguousarray(np.broadcast_to(np.asarray(target, p.dtype), p.shape)))
-    value, grad = value_and_grad(lambda q: fn(y, q))(p)
-    norms = np.sqrt(np.sum(np.square(grad.reshape(len(p), -1), dtype=np.float64), axis=1))
-    return np.asarray(value, dtype=np.float64).reshape(len(p)), norms
-
-
-def response_function(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], tuple[np.ndarray, np.ndarray]]:
-    """:func:`loss_response` compiled once for repeated calls (a graph on TensorFlow, ``jax.jit`` on
-    JAX): a widget that recomputes the same loss on new predictions of the same shape pays the tracing
-    once, and only the per-sample values and gradient norms leave the backend.
-
-    Args:
-        fn: per-sample loss ``fn(y_true, y_pred) -> (S,)``.
-
-    Returns:
-        ``f(target, predictions) -> (values, grad_norms)`` as :func:`loss_response`.
-    """
-    from lossviz.autodiff import compile_function, tensor_value_and_grad
-
-    def values_and_norms(y: Any, p: Any) -> tuple[Any, Any]:
-        value, grad = tensor_value_and_grad(lambda q: fn(y, q))(p)
-        flat = keras.ops.reshape(grad, (keras.ops.shape(p)[0], -1))
-        return value, keras.ops.sqrt(keras.ops.sum(keras.ops.square(flat), axis=1))
-
-    compiled = compile_function(values_and_norms, jit_compile=False)
-
-    def call(target: Any, predictions: Any) -> tuple[np.ndarray, np.ndarray]:
-        p = np.asarray(predictions, dtype=keras.config.floatx())
-        y = np.ascontiguousarray(np.broadcast_to(np.asarray(target, p.dtype), p.shape))
-        value, norms = compiled(keras.ops.convert_to_tensor(y), keras.ops.convert_to_tensor(p))
-        value = np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64).reshape(len(p))
-        return value, np.asarray(keras.ops.convert_to_numpy(norms), dtype=np.float64)
-
-    return call
 
 
 def responses(
