@@ -15,25 +15,32 @@ AREA_SIGNATURE_JS = """(area) => Array.from(area.querySelectorAll('.js-plotly-pl
     JSON.stringify((gd.data || []).map(t => [t.x, t.y, t.z, t.visible]))
     + Array.from(gd.querySelectorAll('path')).map(p => p.getAttribute('d')).join('|')).join('#')"""
 
-# Resolves with the time at which a plot inside `area` first differs from `sig0`. The signature is
-# computed only when plotly reports a redraw (plotly_afterplot) or the plot's DOM changes, never every
-# frame: stringifying every trace on the page at each animation frame cost the page more than the
-# update it was timing.
+# Resolves with the time at which the plots inside `area` first differ from `sig0`, all of them drawn.
+# The signature is computed only when something in `area` changes (its DOM: a new or redrawn plot; a
+# plot's plotly_afterplot event: a WebGL scene redrawn without DOM changes), never every frame:
+# stringifying every trace on the page at each animation frame cost more than the update it timed.
+# Widgets built with ipywidgets' `interact` replace their plot on every change, hence the whole area.
 WAIT_CHANGE_JS = """([area, sig0]) => ({promise: new Promise(resolve => {
     const sig = AREA_SIGNATURE;
-    const plots = Array.from(area.querySelectorAll('.js-plotly-plot'));
+    const hooked = new Set();
     let done = false;
-    const finish = (t) => { done = true; observer.disconnect(); clearTimeout(timer); resolve(t); };
+    const drawn = () => {
+        const plots = Array.from(area.querySelectorAll('.js-plotly-plot'));
+        return plots.length > 0 && plots.every(gd => gd._fullLayout);
+    };
     const check = () => {
         if (done) return;
         const t = performance.now();
-        if (sig(area) !== sig0) finish(t);
+        hook();
+        if (drawn() && sig(area) !== sig0) finish(t);
     };
-    const observer = new MutationObserver(check);
-    plots.forEach(gd => {
-        observer.observe(gd, {subtree: true, childList: true, attributes: true, characterData: true});
-        if (gd.on) gd.on('plotly_afterplot', check);
+    const hook = () => area.querySelectorAll('.js-plotly-plot').forEach(gd => {
+        if (gd.on && !hooked.has(gd)) { hooked.add(gd); gd.on('plotly_afterplot', check); }
     });
+    const observer = new MutationObserver(check);
+    const finish = (t) => { done = true; observer.disconnect(); clearTimeout(timer); resolve(t); };
+    observer.observe(area, {subtree: true, childList: true, attributes: true, characterData: true});
+    hook();
     const timer = setTimeout(() => { if (!done) finish(null); }, 15000);
 })})""".replace("AREA_SIGNATURE", AREA_SIGNATURE_JS)
 
