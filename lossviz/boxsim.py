@@ -304,7 +304,8 @@ def simulate(n_points: int = N_POINTS, losses: Sequence[str] = LOSSES, iteration
     sim = Simulation(int(iterations), int(n_points), cases)
     names = list(losses)
     step_fn = _device_step(names)
-    rates = {lr: ops.convert_to_tensor(lr, "float32") for lr in (0.1, 0.01, 0.001)}
+    rates = {lr: ops.convert_to_tensor(lr, "float32")
+             for lr in {learning_rate(t, iterations) for t in range(1, iterations + 1)}}
     # one (L, M, 8) state on the device: anchors in [..., :4], targets in [..., 4:]
     z = ops.convert_to_tensor(np.concatenate([np.stack([cases.anchors] * len(names)),
                                               np.stack([cases.targets] * len(names))], -1))
@@ -313,16 +314,18 @@ def simulate(n_points: int = N_POINTS, losses: Sequence[str] = LOSSES, iteration
         z, total = step_fn(z, rates[learning_rate(t, iterations)])
         totals.append(total)                      # stays on the device (asynchronous) unless reported
         if callback is not None and t > 1:
+            reported = ops.convert_to_numpy(total)
             for i, name in enumerate(names):
-                callback(name, t - 1, float(ops.convert_to_numpy(total)[i]))
+                callback(name, t - 1, float(reported[i]))
     final = ops.convert_to_numpy(z)
+    final_errors = [case_errors(final[i, :, :4], cases.targets) for i in range(len(names))]
     curves = np.concatenate([ops.convert_to_numpy(ops.stack(totals)).astype("float64"),
-                             [[case_errors(final[i, :, :4], cases.targets).sum() for i in range(len(names))]]])
+                             [[e.sum() for e in final_errors]]])
     for i, name in enumerate(names):
         if callback is not None:
             callback(name, iterations, float(curves[-1, i]))
         sim.errors[name] = curves[:, i]
-        sim.final_errors[name] = case_errors(final[i, :, :4], cases.targets)
+        sim.final_errors[name] = final_errors[i]
         sim.final_iou[name] = iou_xywh(final[i, :, :4], cases.targets)
         sim.finite[name] = bool(np.isfinite(final[i]).all())
     return sim

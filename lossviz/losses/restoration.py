@@ -57,7 +57,8 @@ def _ssim_per_channel(x: Any, y: Any, max_val: float, filter_size: int, filter_s
             f"Invalid value for `filter_size`: expected at most the image size {h}x{w}; received "
             f"{filter_size} (pass a smaller filter_size for small images)"
         )
-    rows = ops.convert_to_tensor(_band(h, filter_size, filter_sigma), x.dtype)
+    # both bands transposed, (n, n - size + 1), to multiply from the right
+    rows = ops.convert_to_tensor(_band(h, filter_size, filter_sigma).T, x.dtype)
     cols = ops.convert_to_tensor(_band(w, filter_size, filter_sigma).T, x.dtype)
     # channels first, so that the separable Gaussian blur of every image and channel is two matrix
     # products with banded matrices: more arithmetic than a convolution, but matmul is the fastest
@@ -66,11 +67,12 @@ def _ssim_per_channel(x: Any, y: Any, max_val: float, filter_size: int, filter_s
     x, y = ops.transpose(x, (0, 3, 1, 2)), ops.transpose(y, (0, 3, 1, 2))
 
     def blur(t: Any) -> Any:
-        # (N, C, H, W) -> blur along W: one (N C H, W) x (W, W') product -> (N, C, W', H) -> blur along H
-        # -> (N, C, W', H'); the result stays transposed (only elementwise ops and means follow)
+        # (N, C, H, W) -> blur along W: one (N C H, W) x (W, W') product -> transpose to (N, C, W', H)
+        # -> blur along H -> (N, C, W', H'); the result stays transposed (only elementwise ops and
+        # means follow)
         t = ops.reshape(ops.matmul(ops.reshape(t, (-1, w)), cols), (n, c, h, -1))
         t = ops.reshape(ops.transpose(t, (0, 1, 3, 2)), (-1, h))
-        return ops.reshape(ops.matmul(t, ops.transpose(rows)), (n, c, -1, h - filter_size + 1))
+        return ops.reshape(ops.matmul(t, rows), (n, c, -1, h - filter_size + 1))
 
     c1 = (k1 * max_val) ** 2
     c2 = (k2 * max_val) ** 2

@@ -5,15 +5,13 @@ from __future__ import annotations
 import statistics
 import time
 
-# a signature of everything plotly drew: trace data and SVG paths of every plot on the page
-SIGNATURE_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd =>
-    JSON.stringify((gd.data || []).map(t => [t.x, t.y, t.z, t.visible]))
-    + Array.from(gd.querySelectorAll('path')).map(p => p.getAttribute('d')).join('|')).join('#')"""
-
-# the same signature, of the plots inside one element only
+# a signature of what plotly drew inside one element: trace data and SVG paths of every plot in it
 AREA_SIGNATURE_JS = """(area) => Array.from(area.querySelectorAll('.js-plotly-plot')).map(gd =>
     JSON.stringify((gd.data || []).map(t => [t.x, t.y, t.z, t.visible]))
     + Array.from(gd.querySelectorAll('path')).map(p => p.getAttribute('d')).join('|')).join('#')"""
+
+# the same for every plot on the page
+SIGNATURE_JS = f"() => ({AREA_SIGNATURE_JS})(document)"
 
 # Resolves with the time at which the plots inside `area` first differ from `sig0`, all of them drawn.
 # The signature is computed only when something in `area` changes (its DOM: a new or redrawn plot; a
