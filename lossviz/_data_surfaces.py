@@ -47,6 +47,7 @@ def _data(x: Any, y: Any) -> tuple[Array, Array]:
 def _data_surface(name: str, x: Array, y: Array, loss: keras.losses.Loss, model: str,
                   x_range: tuple[float, float], y_range: tuple[float, float], start: tuple[float, float],
                   labels: tuple[str, str], chunk: int) -> Surface:
+    from lossviz._device_walk import DeviceWalk
     from lossviz.autodiff import compile_function, value_and_grad
     from lossviz.surfaces import Surface  # here: surfaces.py imports this module
 
@@ -87,7 +88,8 @@ def _data_surface(name: str, x: Array, y: Array, loss: keras.losses.Loss, model:
                else "mean_i loss(y_i, sigmoid(w x_i + b))" + (" (from logits)" if logits else ""))
     return Surface(name, values, grads, x_range, y_range, (), start, formula, labels=labels,
                    description=f"{loss.name} of a {model} model on {x.size} points",
-                   points_value_and_grad=lambda p: grad(np.asarray(p, keras.config.floatx())))
+                   points_value_and_grad=lambda p: grad(np.asarray(p, keras.config.floatx())),
+                   walker=DeviceWalk(cost))
 
 
 def line_fit(x: Any, y: Any, loss: str | keras.losses.Loss = "mse", *,

@@ -3,11 +3,13 @@
 The update rules are exactly those of ``keras.optimizers`` (Keras 3) for one variable: ``SGD``
 (with ``momentum`` and ``nesterov``), ``RMSprop`` and ``Adam``; ``tests/test_optimizers.py`` checks
 the paths against the real Keras optimizers. All hikers step in lockstep, so a data surface needs
-one autodiff call per step for all of them. A path that becomes non-finite or leaves the surface's
-big box (:meth:`lossviz.surfaces.Surface.bounds`) is cut there and marked ``diverged``: no NaN is
-ever returned and nothing raises.
+one autodiff call per step for all of them; a data surface that carries a compiled walk
+(``Surface.walker``, :mod:`lossviz._device_walk`: the same rules in ``keras.ops``) is walked in one
+call instead. A path that becomes non-finite or leaves the surface's big box
+(:meth:`lossviz.surfaces.Surface.bounds`) is cut there and marked ``diverged``: no NaN is ever
+returned and nothing raises.
 
-Pure compute: numpy only (plus the surface's own gradient).
+Pure compute: numpy only (plus the surface's own gradient or compiled walk).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+Array = np.ndarray
 
 KINDS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
 LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "nesterov": "Nesterov", "rmsprop": "RMSprop",
@@ -127,10 +131,58 @@ def _spec(item: Optimizer | str, learning_rate: float | None, momentum: float | 
     return Optimizer(**{**opt.__dict__, **changes}) if changes else opt
 
 
+def _hyper(specs: Sequence[Optimizer], steps: int) -> tuple[dict[str, Array], Array]:
+    """The optimizers' constants as ``(k, 1)`` columns (names of :data:`lossviz._device_walk.FIELDS`)
+    and Adam's step size at each of ``steps`` steps ``(steps, k, 1)``."""
+    col = {name: np.array([[getattr(s, name)] for s in specs], float) for name in
+           ("learning_rate", "momentum", "rho", "beta_1", "beta_2", "epsilon")}
+    kinds = np.array([s.kind for s in specs])
+    # Keras keeps the learning rate in a float32 variable: round it the same way
+    lr = col["learning_rate"].astype("float32").astype(float)
+    # plain SGD is the momentum rule with mu = 0 (m = -lr g, p += m)
+    hyper = {"learning_rate": lr, "mu": np.where(np.isin(kinds, ("momentum", "nesterov"))[:, None],
+                                                 col["momentum"], 0.0),
+             "rho": col["rho"], "beta_1": col["beta_1"], "beta_2": col["beta_2"], "epsilon": col["epsilon"]}
+    for kind in ("nesterov", "rmsprop", "adam"):
+        hyper[kind] = (kinds == kind)[:, None]
+    # for the bias-correction powers Keras casts the betas to tensors: on TensorFlow a Python float
+    # becomes float32 first; copy that rounding so paths agree to float64 precision
+    b1, b2 = (b.astype("float32").astype(float) if _tf_rounding() else b for b in (col["beta_1"], col["beta_2"]))
+    t = np.arange(1, steps + 1, dtype=float)[:, None, None]
+    return hyper, lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+
+
+def _numpy_walk(gradient: Any, p0: Array, hyper: dict[str, Array], alphas: Array, steps: int) -> Array:
+    """The lockstep walk in float64 numpy, one ``gradient(points (k, 2))`` call per step: ``(steps + 1, k, 2)``."""
+    lr, mu, rho, eps = hyper["learning_rate"], hyper["mu"], hyper["rho"], hyper["epsilon"]
+    b1, b2, nesterov, rms, adam = (hyper[n] for n in ("beta_1", "beta_2", "nesterov", "rmsprop", "adam"))
+    k = lr.shape[0]
+    paths = np.empty((steps + 1, k, 2))
+    paths[0] = p0
+    m, v = np.zeros((k, 2)), np.zeros((k, 2))
+    p = paths[0].copy()
+    with np.errstate(all="ignore"):
+        for step_index in range(steps):
+            g = gradient(p)
+            g2 = g * g
+            m_sgd = m * mu - g * lr  # Keras SGD: m = m * mu - g * lr; nesterov adds m * mu - g * lr
+            step = np.where(nesterov, m_sgd * mu - g * lr, m_sgd)
+            v_rms = rho * v + (1 - rho) * g2  # Keras RMSprop: eps inside the square root
+            step = np.where(rms, -(lr * g) / np.sqrt(v_rms + eps), step)
+            m_adam = m + (g - m) * (1 - b1)  # Keras Adam: eps outside the square root
+            v_adam = v + (g2 - v) * (1 - b2)
+            step = np.where(adam, -(m_adam * alphas[step_index]) / (np.sqrt(v_adam) + eps), step)
+            m, v = np.where(adam, m_adam, m_sgd), np.where(adam, v_adam, v_rms)
+            p = p + step
+            paths[step_index + 1] = p
+    return paths
+
+
 def trajectories(surface: Any, start: Sequence[float], optimizers: Sequence[Optimizer | str] = KINDS,
                  steps: int = 100, learning_rate: float | None = None, momentum: float | None = None,
                  escape: float = 4.0) -> list[Trajectory]:
-    """Walk several optimizers down ``surface`` from ``start`` in lockstep (one gradient call per step).
+    """Walk several optimizers down ``surface`` from ``start`` in lockstep (one gradient call per step, or
+    one compiled call for the whole walk on a data surface).
 
     Example:
         >>> from lossviz import surfaces
@@ -160,43 +212,19 @@ def trajectories(surface: Any, start: Sequence[float], optimizers: Sequence[Opti
     if k == 0:
         return []
     lo, hi = surface.bounds(escape)
-    col = {name: np.array([[getattr(s, name)] for s in specs], float) for name in
-           ("learning_rate", "momentum", "rho", "beta_1", "beta_2", "epsilon")}
-    kinds = np.array([s.kind for s in specs])
-    nesterov = (kinds == "nesterov")[:, None]
-    rms, adam = (kinds == "rmsprop")[:, None], (kinds == "adam")[:, None]
-    # plain SGD is the momentum rule with mu = 0 (m = -lr g, p += m)
-    mu = np.where(np.isin(kinds, ("momentum", "nesterov"))[:, None], col["momentum"], 0.0)
-    # Keras keeps the learning rate in a float32 variable: round it the same way
-    lr, eps = col["learning_rate"].astype("float32").astype(float), col["epsilon"]
-    b1, b2, rho = col["beta_1"], col["beta_2"], col["rho"]
-    # for the bias-correction powers Keras casts the betas to tensors: on TensorFlow a Python float
-    # becomes float32 first; copy that rounding so paths agree to float64 precision
-    b1_32, b2_32 = (b.astype("float32").astype(float) if _tf_rounding() else b for b in (b1, b2))
-    t = np.arange(1, steps + 1, dtype=float)[:, None, None]
-    alphas = lr * np.sqrt(1 - b2_32 ** t) / (1 - b1_32 ** t)  # Adam's step size at each step (steps, k, 1)
-
-    paths = np.empty((steps + 1, k, 2))
-    paths[0] = p0
-    m, v = np.zeros((k, 2)), np.zeros((k, 2))
-    p = paths[0].copy()
-    gradient = _gradient_function(surface, k)
+    hyper, alphas = _hyper(specs, steps)
+    walked = None
+    walker = getattr(surface, "walker", None)
+    if walker is not None and steps > 0:  # a data surface: the whole walk compiled on the device
+        walked = walker(np.tile(p0, (k, 1)), hyper, steps)
+    if walked is None:
+        paths = _numpy_walk(_gradient_function(surface, k), p0, hyper, alphas, steps)
     with np.errstate(all="ignore"):
-        for step_index in range(steps):
-            g = gradient(p)
-            g2 = g * g
-            m_sgd = m * mu - g * lr  # Keras SGD: m = m * mu - g * lr; nesterov adds m * mu - g * lr
-            step = np.where(nesterov, m_sgd * mu - g * lr, m_sgd)
-            v_rms = rho * v + (1 - rho) * g2  # Keras RMSprop: eps inside the square root
-            step = np.where(rms, -(lr * g) / np.sqrt(v_rms + eps), step)
-            m_adam = m + (g - m) * (1 - b1)  # Keras Adam: eps outside the square root
-            v_adam = v + (g2 - v) * (1 - b2)
-            step = np.where(adam, -(m_adam * alphas[step_index]) / (np.sqrt(v_adam) + eps), step)
-            m, v = np.where(adam, m_adam, m_sgd), np.where(adam, v_adam, v_rms)
-            p = p + step
-            paths[step_index + 1] = p
+        if walked is not None:
+            paths, losses = walked
+        else:
+            losses = surface.value(np.where(np.isfinite(paths), paths, 0.0))
         inside = np.all(np.isfinite(paths) & (paths >= lo) & (paths <= hi), axis=-1)  # (steps + 1, k)
-        losses = surface.value(np.where(np.isfinite(paths), paths, 0.0))
     out = []
     for j, spec in enumerate(specs):
         bad = np.flatnonzero(~inside[:, j])

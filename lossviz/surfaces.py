@@ -66,6 +66,8 @@ class Surface:
         description: one sentence for plot titles and lessons.
         points_value_and_grad: optional ``f(points (P, 2)) -> (values (P,), grads (P, 2))`` used by
             :meth:`value_and_gradient` instead of ``fn`` and ``grad_fn`` (data surfaces: one autodiff call).
+        walker: optional compiled walk of the optimizers (:class:`lossviz._device_walk.DeviceWalk`) that
+            :func:`lossviz.optimizers.trajectories` uses instead of one gradient call per step.
     """
 
     name: str
@@ -80,6 +82,7 @@ class Surface:
     labels: tuple[str, str] = ("p0", "p1")
     description: str = field(default="", compare=False)
     points_value_and_grad: Callable[[Array], tuple[Array, Array]] | None = field(default=None, compare=False)
+    walker: Any = field(default=None, compare=False, repr=False)
 
     def value(self, points: Any) -> Array:
         """Loss at ``points`` of shape ``(..., 2)``; returns shape ``(...)``."""

@@ -1,0 +1,105 @@
+"""The compiled walk of a data surface (lossviz._device_walk): the real keras.optimizers' paths, one call."""
+
+from dataclasses import replace
+
+import keras
+import numpy as np
+import pytest
+
+from lossviz import surfaces
+from lossviz._device_walk import DeviceWalk
+from lossviz.optimizers import KINDS, Optimizer, trajectories, trajectory
+
+
+@pytest.fixture(scope="module")
+def data():
+    return surfaces.bccd_box_sizes(outliers=True, n=300), surfaces.bccd_cell_areas()
+
+
+def keras_path(surface, start, opt: Optimizer, steps: int) -> np.ndarray:
+    """The real Keras optimizer on a float32 keras.Variable (Keras's default), fed the surface's autodiff gradient."""
+    var = keras.Variable(np.asarray(start, "float32"))
+    k_opt = opt.keras()
+    out = [np.asarray(start, float)]
+    for _ in range(steps):
+        grad = surface.gradient(keras.ops.convert_to_numpy(var))
+        k_opt.apply_gradients([(keras.ops.convert_to_tensor(grad, "float32"), var)])
+        out.append(keras.ops.convert_to_numpy(var).astype(float))
+    return np.stack(out)
+
+
+CASES = [  # (surface, loss, start, learning rate of sgd/momentum/nesterov/rmsprop/adam)
+    ("line", "mse", (-0.5, 1.5), {"sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "rmsprop": 0.01, "adam": 0.05}),
+    ("line", "huber", (2.5, -1.5), {"sgd": 0.3, "momentum": 0.05, "nesterov": 0.05, "rmsprop": 0.01, "adam": 0.05}),
+    ("logistic", "binary_crossentropy", (-6.0, 6.0),
+     {"sgd": 1.0, "momentum": 0.2, "nesterov": 0.2, "rmsprop": 0.05, "adam": 0.2}),
+]
+
+
+def build(data, kind, loss):
+    (x, y), (xc, yc) = data
+    return surfaces.line_fit(x, y, loss) if kind == "line" else surfaces.logistic_unit(xc, yc, loss)
+
+
+@pytest.mark.parametrize("kind,loss,start,rates", CASES)
+def test_compiled_walk_equals_keras_optimizers_over_100_steps(data, kind, loss, start, rates):
+    surface = build(data, kind, loss)
+    opts = [Optimizer(k, learning_rate=rates[k], momentum=0.8) for k in KINDS]
+    ours = trajectories(surface, start, opts, steps=100)
+    assert not surface.walker.failed  # the compiled walk ran (no step-by-step fallback)
+    for opt, tr in zip(opts, ours, strict=True):
+        theirs = keras_path(surface, start, opt, steps=100)
+        assert not tr.diverged and tr.path.shape == (101, 2)
+        assert np.abs(theirs[-1] - theirs[0]).max() > 0.05, opt.kind  # the hiker really moved
+        np.testing.assert_allclose(tr.path, theirs, atol=1e-5, rtol=0, err_msg=opt.kind)
+        np.testing.assert_allclose(tr.losses, surface.value(tr.path), rtol=1e-5, atol=1e-6)
+
+
+def test_compiled_walk_agrees_with_the_step_by_step_walk(data):
+    # float32 on the device, float64 step by step: equal while the walk is not chaotic (RMSprop at
+    # lr 0.02 on this bowl bounces around the bottom, and even Keras's float32 and float64 paths part there)
+    surface = build(data, "line", "mse")
+    stepwise = replace(surface, walker=None)
+    opts = [Optimizer(k, learning_rate=CASES[0][3][k]) for k in KINDS]
+    for steps in (0, 1, 17, 100):  # capacities 16, 16, 32, 128: the extra steps are dropped
+        a = trajectories(surface, (-0.5, 1.5), opts, steps=steps)
+        b = trajectories(stepwise, (-0.5, 1.5), opts, steps=steps)
+        for ta, tb in zip(a, b, strict=True):
+            assert ta.path.shape == tb.path.shape == (steps + 1, 2)
+            np.testing.assert_allclose(ta.path, tb.path, atol=1e-5, rtol=0)
+
+
+def test_compiled_walk_divergence_is_cut_and_finite(data):
+    surface = build(data, "line", "mse")
+    for tr in trajectories(surface, (-0.5, 1.5), KINDS, steps=300, learning_rate=50.0):
+        assert tr.diverged and tr.diverged_at is not None
+        assert np.all(np.isfinite(tr.path)) and np.all(np.isfinite(tr.losses))
+    tr = trajectory(surface, (-0.5, 1.5), "sgd", steps=300, learning_rate=1.5)  # grows slowly, then leaves
+    assert tr.diverged and 1 < tr.diverged_at < 300
+
+
+def test_capacity_is_a_power_of_two_covering_the_steps():
+    assert [DeviceWalk.capacity(n) for n in (0, 1, 16, 17, 200, 256, 257)] == [16, 16, 16, 32, 256, 256, 512]
+
+
+def test_a_loss_the_compiler_rejects_falls_back_to_the_step_by_step_walk(data):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.numpy_function is TensorFlow's (XLA cannot compile it)")
+    import tensorflow as tf  # only to build a loss that XLA cannot compile
+
+    @tf.custom_gradient
+    def numpy_square(d):
+        out = tf.reshape(tf.numpy_function(lambda a: (a * a).astype("float32"), [d], tf.float32), tf.shape(d))
+        return out, lambda upstream: upstream * 2.0 * d
+
+    class NumpyMSE(keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            return keras.ops.mean(numpy_square(y_pred - y_true), axis=-1)
+
+    (x, y), _ = data
+    odd, plain = surfaces.line_fit(x, y, NumpyMSE(reduction=None)), surfaces.line_fit(x, y, "mse")
+    ours = trajectories(odd, (-0.5, 1.5), KINDS, steps=50, learning_rate=0.01)
+    assert odd.walker.failed  # XLA refused the walk: it went step by step, and still walked
+    for a, b in zip(ours, trajectories(plain, (-0.5, 1.5), KINDS, steps=50, learning_rate=0.01), strict=True):
+        np.testing.assert_allclose(a.path, b.path, atol=1e-5, rtol=0)
+        assert np.abs(a.path[-1] - a.path[0]).max() > 0.05
