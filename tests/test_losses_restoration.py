@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from lossviz import losses
+from lossviz.autodiff import value_and_grad
 
 tf = pytest.importorskip("tensorflow")  # the outside reference (also importable under the JAX backend)
 
@@ -41,6 +42,24 @@ def test_reference_ms_ssim_matches_tensorflow_with_five_scales_and_odd_sizes():
     expected = tf.image.ssim_multiscale(x, y, 1.0).numpy()
     np.testing.assert_allclose(_np(losses.ms_ssim(x, y)), expected, atol=1e-4)
     np.testing.assert_allclose(_np(losses.get("ms_ssim", reduction=None)(x, y)), 1 - expected, atol=1e-4)
+
+
+def test_one_reference_image_for_a_batch_equals_tensorflow_on_the_repeated_pair():
+    x, _ = _pair((5, 48, 44, 3), seed=4)
+    ref = _pair((1, 48, 44, 3), seed=5)[1]
+    repeated = np.repeat(ref, len(x), axis=0)
+    np.testing.assert_allclose(_np(losses.ssim(x, ref)), tf.image.ssim(x, repeated, 1.0).numpy(), atol=1e-5)
+    factors = losses.restoration.ms_power_factors(48, 44)
+    np.testing.assert_allclose(_np(losses.ms_ssim(x, ref)),
+                               tf.image.ssim_multiscale(x, repeated, 1.0, power_factors=factors).numpy(), atol=1e-4)
+    for name in ("ssim", "ms_ssim", "l1_ms_ssim"):  # values and gradients as with the repeated reference
+        loss = losses.get(name, reduction=None)
+        one, one_grad = value_and_grad(lambda q, loss=loss: loss(ref, q))(x)
+        many, many_grad = value_and_grad(lambda q, loss=loss: loss(repeated, q))(x)
+        np.testing.assert_allclose(one, many, atol=1e-6)
+        np.testing.assert_allclose(one_grad, many_grad, atol=1e-6)
+    with pytest.raises(ValueError, match="same size"):
+        losses.ssim(x, ref[:, :40])
 
 
 def test_ms_ssim_on_small_images_uses_fewer_scales_as_tensorflow_would_with_those_factors():

@@ -34,7 +34,15 @@ def _images(x: Any, y: Any) -> tuple[Any, Any]:
                 f"Invalid value for `{arg}`: expected images (N, H, W, C) with known H, W and C (SSIM's "
                 f"window and scales depend on them); received shape {tuple(t.shape)}"
             )
+    if tuple(x.shape[1:]) != tuple(y.shape[1:]):
+        raise ValueError(f"Invalid values for `x`, `y`: expected images of the same size (y may hold one "
+                         f"image for all of x); received shapes {tuple(x.shape)} and {tuple(y.shape)}")
     return x, y
+
+
+def _one_reference(x: Any, y: Any) -> bool:
+    """``y`` is one image compared with each of several ``x``: its statistics are computed once."""
+    return y.shape[0] == 1 and x.shape[0] != 1
 
 
 def _band(n: int, size: int, sigma: float) -> np.ndarray:
@@ -63,13 +71,15 @@ def _ssim_per_channel(x: Any, y: Any, max_val: float, filter_size: int, filter_s
     # channels first, so that the separable Gaussian blur of every image and channel is two matrix
     # products with banded matrices: more arithmetic than a convolution, but matmul is the fastest
     # kernel on every backend and device (its gradient too), several times faster than a conv here
-    n, c = ops.shape(x)[0], x.shape[3]
+    c = x.shape[3]
+    one_reference = _one_reference(x, y)
     x, y = ops.transpose(x, (0, 3, 1, 2)), ops.transpose(y, (0, 3, 1, 2))
 
     def blur(t: Any) -> Any:
         # (N, C, H, W) -> blur along W: one (N C H, W) x (W, W') product -> transpose to (N, C, W', H)
         # -> blur along H -> (N, C, W', H'); the result stays transposed (only elementwise ops and
         # means follow)
+        n = ops.shape(t)[0]
         t = ops.reshape(ops.matmul(ops.reshape(t, (-1, w)), cols), (n, c, h, -1))
         t = ops.reshape(ops.transpose(t, (0, 1, 3, 2)), (-1, h))
         return ops.reshape(ops.matmul(t, rows), (n, c, -1, h - filter_size + 1))
@@ -81,7 +91,8 @@ def _ssim_per_channel(x: Any, y: Any, max_val: float, filter_size: int, filter_s
     den0 = mu_x**2 + mu_y**2
     luminance = (num0 + c1) / (den0 + c1)
     num1 = 2.0 * blur(x * y)
-    den1 = blur(x**2 + y**2)
+    # one reference image: blur its square once instead of once per x (the blur is linear)
+    den1 = blur(x**2) + blur(y**2) if one_reference else blur(x**2 + y**2)
     cs = (num1 - num0 + c2) / (den1 - den0 + c2)
     return ops.mean(luminance * cs, axis=(2, 3)), ops.mean(cs, axis=(2, 3))
 
@@ -100,7 +111,8 @@ def ssim(x: Any, y: Any, max_val: float = 1.0, filter_size: int = 11, filter_sig
 
     Args:
         x: images (N, H, W, C), values in [0, max_val].
-        y: images of the same shape.
+        y: images of the same shape, or one image (1, H, W, C) compared with each of ``x`` (its local
+            statistics are then computed once).
         max_val: the dynamic range L (1.0 for [0, 1] images, 255 for 8-bit).
         filter_size: side of the Gaussian window (at most H and W).
         filter_sigma: its standard deviation in pixels.
@@ -169,7 +181,7 @@ def ms_ssim(x: Any, y: Any, max_val: float = 1.0, filter_size: int = 11, filter_
 
     Args:
         x: images (N, H, W, C), values in [0, max_val].
-        y: images of the same shape.
+        y: images of the same shape, or one image (1, H, W, C) compared with each of ``x``.
         max_val: the dynamic range.
         filter_size: side of the Gaussian window (every scale must be at least this size).
         filter_sigma: its standard deviation in pixels.
