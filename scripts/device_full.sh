@@ -5,7 +5,8 @@
 # then, on the GPU machine, in the repo root, with .whl and .devdata carried over:
 #     bash scripts/device_full.sh run OUT 03,04 05 06,07   # one lane per argument, lanes run in parallel
 # Each lane is `scripts/results.py --profile full` on the JAX backend writing OUT/laneN/results.json;
-# a lane named `sim` runs `scripts/boxsim_record.py` (the DIoU simulation alone) into OUT/laneN instead.
+# a lane named `sim` runs `scripts/boxsim_record.py` (the DIoU simulation alone) into OUT/laneN instead,
+# a lane named `seeds` runs `scripts/boxreg_seeds.py` (lesson 05's box regressors, five seeds per loss).
 # Merge them here with `python scripts/results.py --merge OUT/lane*/results.json`.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel 2>/dev/null || pwd)"
@@ -28,8 +29,9 @@ run)
     lane=0
     for lessons in "$@"; do
         lane=$((lane + 1))
-        if [ "$lessons" = sim ]; then
-            python3 scripts/boxsim_record.py --out "$out/lane$lane" > "$out/lane$lane.log" 2>&1 &
+        if [ "$lessons" = sim ] || [ "$lessons" = seeds ]; then
+            script=scripts/boxsim_record.py; [ "$lessons" = seeds ] && script=scripts/boxreg_seeds.py
+            python3 "$script" --out "$out/lane$lane" > "$out/lane$lane.log" 2>&1 &
             continue
         fi
         # shellcheck disable=SC2086

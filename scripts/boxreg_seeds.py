@@ -1,0 +1,93 @@
+"""Train lesson 05's white-blood-cell box regressor with each box loss for several seeds and record it.
+
+    python scripts/boxreg_seeds.py                          # lesson 05's full sizes, seeds 0-4
+    python scripts/boxreg_seeds.py --seeds 0 1 2 --epochs 10 --img 64   # a smaller run ("custom" profile)
+    KERAS_BACKEND=jax python scripts/boxreg_seeds.py        # on the lent GPU
+
+Lesson 05 trains one regressor per loss (L1, IoU, GIoU, DIoU, CIoU) from one seed, and two full runs of
+it disagreed about GIoU (0.64 mean test IoU on TensorFlow/CPU, 0.11 on JAX/H100). One run per loss is an
+anecdote; this script repeats the lesson's comparison (``lossviz.compare_losses``: same initial weights
+for every loss within a seed) for several seeds and records, per loss, every seed's mean test IoU,
+their mean, spread and worst, and how many seeds ended on one average box (predicted boxes that do not
+move between test images). The record's lesson name is ``05_box_losses:regressor_seeds``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import results  # noqa: E402
+
+LOSSES = {"L1": "mae", "IoU": "iou", "GIoU": "giou", "DIoU": "diou", "CIoU": "ciou"}
+FULL = {"img": 128, "epochs": 60, "width": 16}  # lesson 05's full profile
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--img", type=int, default=FULL["img"], help="image size")
+    parser.add_argument("--epochs", type=int, default=FULL["epochs"])
+    parser.add_argument("--width", type=int, default=FULL["width"], help="filters of the first block")
+    parser.add_argument("--out", type=Path, default=results.RESULTS, help="folder of results.json")
+    args = parser.parse_args(argv)
+    backend, devices = results.backend_and_devices()
+
+    import lossviz
+    from lossviz.models import boxreg
+
+    x_train, box_train = boxreg.flip_augment(*lossviz.datasets.bccd_wbc_boxes("train", size=args.img))
+    x_test, box_test = lossviz.datasets.bccd_wbc_boxes("test", size=args.img)
+    per_seed: dict[str, dict[str, dict[str, float]]] = {name: {} for name in LOSSES}
+    t0 = time.perf_counter()
+    for seed in args.seeds:
+        runs = lossviz.compare_losses(
+            lambda: boxreg.box_regressor((args.img, args.img, 3), width=args.width), (x_train, box_train), LOSSES,
+            epochs=args.epochs, batch_size=16, learning_rate=2e-3, seed=seed,
+            evaluate=lambda m: boxreg.box_metrics(m.predict(x_test, verbose=0), box_test))
+        for name, model in runs.models.items():
+            moves = float(np.std(model.predict(x_test, verbose=0)[:, 0])) > 0.01  # as lesson 05 says it
+            per_seed[name][str(seed)] = {**runs.evaluations[name], "moves": moves}
+        print(f"seed {seed}: " + ", ".join(f"{n} {per_seed[n][str(seed)]['mean_iou']:.3f}" for n in LOSSES),
+              f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    wall = time.perf_counter() - t0
+
+    metrics: dict[str, dict] = {"seeds": {"count": len(args.seeds)}}
+    for name, runs_ in per_seed.items():
+        ious = [r["mean_iou"] for r in runs_.values()]
+        metrics[name] = {
+            "mean_iou_mean": round(statistics.fmean(ious), 4),
+            "mean_iou_sd": round(statistics.stdev(ious), 4) if len(ious) > 1 else 0.0,
+            "mean_iou_min": round(min(ious), 4), "mean_iou_max": round(max(ious), 4),
+            "above_0.5_mean": round(statistics.fmean(r["iou>0.5"] for r in runs_.values()), 4),
+            "above_0.75_mean": round(statistics.fmean(r["iou>0.75"] for r in runs_.values()), 4),
+            "seeds_on_one_average_box": sum(not r["moves"] for r in runs_.values()),
+            "per_seed_mean_iou": {s: round(r["mean_iou"], 4) for s, r in runs_.items()},
+        }
+    full = (args.img, args.epochs, args.width) == (FULL["img"], FULL["epochs"], FULL["width"])
+    record = {"lesson": "05_box_losses:regressor_seeds", "profile": "full" if full else "custom",
+              "backend": backend, "device": results.device_name(devices),
+              "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "wall_s": round(wall, 1),
+              "status": "ok", "error": "",
+              "metrics": [{"img": args.img, "epochs": args.epochs, "width": args.width, **metrics}]}
+    results.save(results.replace(results.load(args.out), [record]), args.out)
+    print(f"\n{len(args.seeds)} seeds, {args.img} px, {args.epochs} epochs, {backend} / {record['device']}, "
+          f"{wall:.0f} s")
+    print(f"{'loss':6} {'mean IoU':>9} {'sd':>6} {'min':>6} {'max':>6} {'>0.5':>6} {'>0.75':>6}  one-box seeds")
+    for name in LOSSES:
+        m = metrics[name]
+        print(f"{name:6} {m['mean_iou_mean']:9.3f} {m['mean_iou_sd']:6.3f} {m['mean_iou_min']:6.3f} "
+              f"{m['mean_iou_max']:6.3f} {m['above_0.5_mean']:6.3f} {m['above_0.75_mean']:6.3f}  "
+              f"{m['seeds_on_one_average_box']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
