@@ -259,7 +259,7 @@ def responses(
     family_name: str,
     strengths: int | Sequence[float] | np.ndarray = 64,
     logits: bool = False,
-    functions: dict[str, Callable[[Any, Any], tuple[np.ndarray, np.ndarray]]] | None = None,
+    functions: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] | None = None,
     **options: Any,
 ) -> Responses:
     """Perturb ``target`` with one family and evaluate every loss on all strengths (one call per loss).
@@ -296,6 +296,7 @@ def responses(
     out = Responses(task, family_name, grid, target, preds, logits=logits)
     specs = dict(losses) if isinstance(losses, Mapping) else {loss_label(s): s for s in losses}
     binary = task == "classification" and target.shape[-1] == 1
+    tensors: dict[str, Any] = {}  # the batch as backend tensors, converted once for all compiled functions
     for label, spec in specs.items():
         if functions is None:
             fn = loss_function(spec, logits=logits, binary=binary)
@@ -303,7 +304,7 @@ def responses(
             continue
         if label not in functions:
             functions[label] = response_function(loss_function(spec, logits=logits, binary=binary))
-        out.values[label], out.grad_norms[label] = functions[label](target, preds)
+        out.values[label], out.grad_norms[label] = functions[label](target, preds, tensors)
     return out
 
 
