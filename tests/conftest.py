@@ -1,5 +1,8 @@
 """Shared test fixtures."""
 
+import contextlib
+
+import keras
 import numpy as np
 import pytest
 
@@ -27,3 +30,32 @@ def pred_grad():
         return call
 
     return make
+
+
+@pytest.fixture(scope="session")
+def keras_path():
+    """``keras_path(surface, start, optimizer, steps, dtype="float64")``: the path of the real Keras
+    optimizer (``optimizer.keras()``) on a ``keras.Variable`` of ``dtype``, fed ``surface.gradient``.
+
+    float64 is the exact reference for the numpy walk; float32 (Keras's default) for the compiled walk.
+    """
+
+    def float64():  # JAX keeps float64 only with x64 enabled (scoped here); TensorFlow has it always
+        if keras.backend.backend() == "jax":
+            import jax
+
+            return jax.enable_x64(True)
+        return contextlib.nullcontext()
+
+    def path(surface, start, opt, steps, dtype="float64"):
+        with float64() if dtype == "float64" else contextlib.nullcontext():
+            var = keras.Variable(np.asarray(start, dtype), dtype=dtype)
+            k_opt = opt.keras()
+            out = [np.asarray(start, float)]
+            for _ in range(steps):
+                grad = surface.gradient(keras.ops.convert_to_numpy(var))
+                k_opt.apply_gradients([(keras.ops.convert_to_tensor(grad, dtype), var)])
+                out.append(keras.ops.convert_to_numpy(var).astype(float))
+            return np.stack(out)
+
+    return path

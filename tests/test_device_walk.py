@@ -16,18 +16,6 @@ def data():
     return surfaces.bccd_box_sizes(outliers=True, n=300), surfaces.bccd_cell_areas()
 
 
-def keras_path(surface, start, opt: Optimizer, steps: int) -> np.ndarray:
-    """The real Keras optimizer on a float32 keras.Variable (Keras's default), fed the surface's autodiff gradient."""
-    var = keras.Variable(np.asarray(start, "float32"))
-    k_opt = opt.keras()
-    out = [np.asarray(start, float)]
-    for _ in range(steps):
-        grad = surface.gradient(keras.ops.convert_to_numpy(var))
-        k_opt.apply_gradients([(keras.ops.convert_to_tensor(grad, "float32"), var)])
-        out.append(keras.ops.convert_to_numpy(var).astype(float))
-    return np.stack(out)
-
-
 CASES = [  # (surface, loss, start, learning rate of sgd/momentum/nesterov/rmsprop/adam)
     ("line", "mse", (-0.5, 1.5), {"sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "rmsprop": 0.01, "adam": 0.05}),
     ("line", "huber", (2.5, -1.5), {"sgd": 0.3, "momentum": 0.05, "nesterov": 0.05, "rmsprop": 0.01, "adam": 0.05}),
@@ -42,13 +30,13 @@ def build(data, kind, loss):
 
 
 @pytest.mark.parametrize("kind,loss,start,rates", CASES)
-def test_compiled_walk_equals_keras_optimizers_over_100_steps(data, kind, loss, start, rates):
+def test_compiled_walk_equals_keras_optimizers_over_100_steps(data, kind, loss, start, rates, keras_path):
     surface = build(data, kind, loss)
     opts = [Optimizer(k, learning_rate=rates[k], momentum=0.8) for k in KINDS]
     ours = trajectories(surface, start, opts, steps=100)
     assert not surface.walker.failed  # the compiled walk ran (no step-by-step fallback)
     for opt, tr in zip(opts, ours, strict=True):
-        theirs = keras_path(surface, start, opt, steps=100)
+        theirs = keras_path(surface, start, opt, 100, dtype="float32")  # Keras's default float type
         assert not tr.diverged and tr.path.shape == (101, 2)
         assert np.abs(theirs[-1] - theirs[0]).max() > 0.05, opt.kind  # the hiker really moved
         np.testing.assert_allclose(tr.path, theirs, atol=1e-5, rtol=0, err_msg=opt.kind)

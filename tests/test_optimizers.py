@@ -1,40 +1,10 @@
 """lossviz.optimizers: numpy paths equal the real keras.optimizers' paths; divergence is cut, never NaN."""
 
-import contextlib
-
-import keras
 import numpy as np
 import pytest
 
 from lossviz import surfaces
 from lossviz.optimizers import KINDS, Optimizer, trajectories, trajectory
-
-
-def float64():
-    """JAX keeps float64 only with x64 enabled (scoped here); TensorFlow has it always."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.enable_x64(True)
-    return contextlib.nullcontext()
-
-
-def keras_path(surface, start, opt: Optimizer, steps: int) -> np.ndarray:
-    with float64():
-        return _keras_path(surface, start, opt, steps)
-
-
-def _keras_path(surface, start, opt: Optimizer, steps: int) -> np.ndarray:
-    """Apply the real Keras optimizer to a float64 keras.Variable, with the surface's exact gradient."""
-    var = keras.Variable(np.asarray(start, "float64"), dtype="float64")
-    k_opt = opt.keras()
-    out = [np.asarray(start, float)]
-    for _ in range(steps):
-        grad = surface.gradient(keras.ops.convert_to_numpy(var))
-        k_opt.apply_gradients([(keras.ops.convert_to_tensor(grad, "float64"), var)])
-        out.append(keras.ops.convert_to_numpy(var).astype(float))
-    return np.stack(out)
-
 
 CASES = [
     ("rosenbrock", (-1.2, 1.0), {"sgd": 5e-4, "momentum": 2e-4, "nesterov": 2e-4, "rmsprop": 1e-2, "adam": 5e-2}),
@@ -45,7 +15,7 @@ CASES = [
 
 @pytest.mark.parametrize("name,start,rates", CASES)
 @pytest.mark.parametrize("kind", KINDS)
-def test_numpy_paths_equal_keras_optimizers_over_100_steps(name, start, rates, kind):
+def test_numpy_paths_equal_keras_optimizers_over_100_steps(name, start, rates, kind, keras_path):
     surface = surfaces.get(name)
     opt = Optimizer(kind, learning_rate=rates[kind], momentum=0.8)
     ours = trajectory(surface, start, opt, steps=100)
