@@ -56,7 +56,7 @@ keras.ops.convert_to_numpy(per_example)[:5]
 # %%
 # NBVAL_CHECK_OUTPUT
 cost = keras.losses.MeanSquaredError()(y[:, None], y_hat[:, None])
-print("cost == mean of the per-example losses:", bool(np.isclose(float(cost), float(np.mean(per_example)))))
+print("cost == mean of the per-example losses:", bool(np.isclose(float(cost), float(keras.ops.mean(per_example)))))
 
 # %% [markdown]
 # ## The mountain of the line fit

@@ -123,7 +123,7 @@ x, x_test = w[:, None], w_test[:, None]
 # %%
 delta = 1.0
 errors = np.linspace(-3, 3, 601, dtype="float32")[:, None]  # one error per sample, steps of 0.01
-loss_of = lambda e: pseudo_huber(ops.zeros_like(e), e, delta)
+loss_of = lambda e: pseudo_huber(ops.zeros_like(e), ops.convert_to_tensor(e), delta)
 value, grad = value_and_grad(loss_of)(errors)
 
 # %%
