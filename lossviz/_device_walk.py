@@ -28,12 +28,6 @@ Array = np.ndarray
 FIELDS = ("learning_rate", "mu", "rho", "beta_1", "beta_2", "epsilon", "nesterov", "rmsprop", "adam")
 
 
-def _capacity(steps: int) -> int:
-    """Steps the compiled walk runs for ``steps``: the next power of two (at least 16), so that a steps
-    slider compiles a handful of shapes, not one per value; the extra steps are dropped."""
-    return max(16, 1 << max(0, int(steps) - 1).bit_length())
-
-
 def _walk_function(cost: Callable[[Any], Any]) -> Callable[..., tuple[Any, Any]]:
     value_and_grad = tensor_value_and_grad(cost)
     ops = keras.ops
@@ -87,8 +81,9 @@ class DeviceWalk:
 
     @staticmethod
     def capacity(steps: int) -> int:
-        """Steps the compiled walk runs for ``steps`` (a power of two >= ``steps``, at least 16)."""
-        return _capacity(steps)
+        """Steps the compiled walk runs for ``steps``: the next power of two (at least 16), so that a steps
+        slider compiles a handful of shapes, not one per value; the extra steps are dropped."""
+        return max(16, 1 << max(0, int(steps) - 1).bit_length())
 
     def __call__(self, p0: Array, hyper: dict[str, Array], steps: int) -> tuple[Array, Array] | None:
         """Walk ``k`` hikers ``steps`` steps.
@@ -106,7 +101,7 @@ class DeviceWalk:
         if self.failed:
             return None
         floatx = keras.config.floatx()
-        cap = _capacity(steps)
+        cap = self.capacity(steps)
         args = [keras.ops.convert_to_tensor(np.asarray(p0, floatx)),
                 keras.ops.convert_to_tensor(np.arange(1, cap + 1, dtype=floatx))]
         columns = [np.asarray(hyper[name]) for name in FIELDS]

@@ -41,8 +41,9 @@ def loss_function(spec: Any, logits: bool = False, binary: bool = False) -> Call
     family = None
     if isinstance(spec, (str, tuple)):
         name, options = (spec, {}) if isinstance(spec, str) else (spec[0], dict(spec[1]))
-        family = losses.info(name).family
-        if logits and "from_logits" in losses.info(name).options and "from_logits" not in options:
+        info = losses.info(name)
+        family = info.family
+        if logits and "from_logits" in info.options and "from_logits" not in options:
             options["from_logits"] = True
         elif logits:
             activate = keras.ops.sigmoid if binary else keras.ops.softmax

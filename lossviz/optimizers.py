@@ -131,9 +131,8 @@ def _spec(item: Optimizer | str, learning_rate: float | None, momentum: float | 
     return Optimizer(**{**opt.__dict__, **changes}) if changes else opt
 
 
-def _hyper(specs: Sequence[Optimizer], steps: int) -> tuple[dict[str, Array], Array]:
-    """The optimizers' constants as ``(k, 1)`` columns (names of :data:`lossviz._device_walk.FIELDS`)
-    and Adam's step size at each of ``steps`` steps ``(steps, k, 1)``."""
+def _hyper(specs: Sequence[Optimizer]) -> dict[str, Array]:
+    """The optimizers' constants as ``(k, 1)`` columns (names of :data:`lossviz._device_walk.FIELDS`)."""
     col = {name: np.array([[getattr(s, name)] for s in specs], float) for name in
            ("learning_rate", "momentum", "rho", "beta_1", "beta_2", "epsilon")}
     kinds = np.array([s.kind for s in specs])
@@ -145,17 +144,18 @@ def _hyper(specs: Sequence[Optimizer], steps: int) -> tuple[dict[str, Array], Ar
              "rho": col["rho"], "beta_1": col["beta_1"], "beta_2": col["beta_2"], "epsilon": col["epsilon"]}
     for kind in ("nesterov", "rmsprop", "adam"):
         hyper[kind] = (kinds == kind)[:, None]
-    # for the bias-correction powers Keras casts the betas to tensors: on TensorFlow a Python float
-    # becomes float32 first; copy that rounding so paths agree to float64 precision
-    b1, b2 = (b.astype("float32").astype(float) if _tf_rounding() else b for b in (col["beta_1"], col["beta_2"]))
-    t = np.arange(1, steps + 1, dtype=float)[:, None, None]
-    return hyper, lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    return hyper
 
 
-def _numpy_walk(gradient: Any, p0: Array, hyper: dict[str, Array], alphas: Array, steps: int) -> Array:
+def _numpy_walk(gradient: Any, p0: Array, hyper: dict[str, Array], steps: int) -> Array:
     """The lockstep walk in float64 numpy, one ``gradient(points (k, 2))`` call per step: ``(steps + 1, k, 2)``."""
     lr, mu, rho, eps = hyper["learning_rate"], hyper["mu"], hyper["rho"], hyper["epsilon"]
     b1, b2, nesterov, rms, adam = (hyper[n] for n in ("beta_1", "beta_2", "nesterov", "rmsprop", "adam"))
+    # for the bias-correction powers Keras casts the betas to tensors: on TensorFlow a Python float
+    # becomes float32 first; copy that rounding so paths agree to float64 precision
+    b1_32, b2_32 = (b.astype("float32").astype(float) if _tf_rounding() else b for b in (b1, b2))
+    t = np.arange(1, steps + 1, dtype=float)[:, None, None]
+    alphas = lr * np.sqrt(1 - b2_32 ** t) / (1 - b1_32 ** t)  # Adam's step size at each step (steps, k, 1)
     k = lr.shape[0]
     paths = np.empty((steps + 1, k, 2))
     paths[0] = p0
@@ -212,13 +212,13 @@ def trajectories(surface: Any, start: Sequence[float], optimizers: Sequence[Opti
     if k == 0:
         return []
     lo, hi = surface.bounds(escape)
-    hyper, alphas = _hyper(specs, steps)
+    hyper = _hyper(specs)
     walked = None
     walker = getattr(surface, "walker", None)
     if walker is not None and steps > 0:  # a data surface: the whole walk compiled on the device
         walked = walker(np.tile(p0, (k, 1)), hyper, steps)
     if walked is None:
-        paths = _numpy_walk(_gradient_function(surface, k), p0, hyper, alphas, steps)
+        paths = _numpy_walk(_gradient_function(surface, k), p0, hyper, steps)
     with np.errstate(all="ignore"):
         if walked is not None:
             paths, losses = walked
