@@ -6,7 +6,8 @@ apart so that each module stays short. Pure compute: Keras and numpy only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
@@ -38,7 +39,7 @@ def loss_function(spec: Any, logits: bool = False, binary: bool = False) -> Call
     from lossviz import losses
 
     activate = None
-    family = None
+    family = key = terms = None
     if isinstance(spec, (str, tuple)):
         name, options = (spec, {}) if isinstance(spec, str) else (spec[0], dict(spec[1]))
         info = losses.info(name)
@@ -48,6 +49,8 @@ def loss_function(spec: Any, logits: bool = False, binary: bool = False) -> Call
         elif logits:
             activate = keras.ops.sigmoid if binary else keras.ops.softmax
         fn = losses.get(name, **options, reduction=None)
+        key = f"{info.name}{sorted({**info.options, **options}.items())}, logits={logits}, binary={binary}"
+        terms = losses.parts(name, **options)
     elif isinstance(spec, keras.losses.Loss):
         fn = spec.call
     elif callable(spec):
@@ -66,6 +69,11 @@ def loss_function(spec: Any, logits: bool = False, binary: bool = False) -> Call
     # elementwise regression losses (Huber 65 -> 9 ms) but compiles SSIM for seconds with no gain
     per_sample.one_target = family == "restoration"
     per_sample.xla = family == "regression"
+    # a catalogue loss is known by its name and options (two specs of the same loss share a key), and
+    # a weighted sum of catalogue losses by its terms (``losses.parts``): see ``evaluate``
+    per_sample.key = key
+    per_sample.parts = None if terms is None else \
+        tuple((w, loss_function(s, logits=logits, binary=binary)) for w, s in terms)
     return per_sample
 
 
@@ -107,27 +115,112 @@ def response_function(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], tup
         ``tensors``: a dict shared between the functions called on the same batch, so that the batch
         is converted to backend tensors once (64 RGB 128x128 images: ~6 ms a conversion).
     """
-    from lossviz.autodiff import compile_function, tensor_value_and_grad
+    from lossviz.autodiff import compile_function
+
+    grads = _values_and_grads(fn)
 
     def values_and_norms(y: Any, p: Any) -> tuple[Any, Any]:
-        value, grad = tensor_value_and_grad(lambda q: fn(y, q))(p)
-        flat = keras.ops.reshape(grad, (keras.ops.shape(p)[0], -1))
-        return value, keras.ops.sqrt(keras.ops.sum(keras.ops.square(flat), axis=1))
+        value, grad = grads(y, p)
+        return value, _norms(grad)
 
     compiled = compile_function(values_and_norms, jit_compile=bool(getattr(fn, "xla", False)))
     one_target = bool(getattr(fn, "one_target", False))
 
-    def call(target: Any, predictions: Any, tensors: dict[str, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def call(target: Any, predictions: Any, tensors: dict[Any, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
         tensors = {} if tensors is None else tensors
-        y, p = _tensors(target, predictions, tensors, one_target)
-        value, norms = compiled(y, p)
-        value = np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64).reshape(tensors["count"])
-        return value, np.asarray(keras.ops.convert_to_numpy(norms), dtype=np.float64)
+        value, norms = compiled(*_tensors(target, predictions, tensors, one_target))
+        return _numpy(value, norms, tensors["count"])
 
     return call
 
 
-def _tensors(target: Any, predictions: Any, cache: dict[str, Any], one_target: bool) -> tuple[Any, Any]:
+def evaluate(specs: Mapping[str, Any], target: Any, predictions: Any, functions: dict[Any, Any],
+             logits: bool = False, binary: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Values and gradient norms of several losses on one batch of predictions, each loss compiled once.
+
+    A loss that is a weighted sum of catalogue losses (``losses.parts``: ``l1_ms_ssim`` = 0.84
+    ``ms_ssim`` + 0.16 ``mae``, ``bce_dice``) shares the terms it has in common with the other losses
+    of the call: each shared term's value and gradient are computed once and the sum is formed from
+    them (the gradient is linear in the terms), so MS-SSIM next to L1 + MS-SSIM costs one MS-SSIM.
+
+    Args:
+        specs: label -> loss spec (see :func:`loss_function`).
+        target: the target, broadcast against every prediction.
+        predictions: (S, ...) predictions.
+        functions: a cache kept by the caller between calls (a widget): the compiled functions, keyed
+            by label and by term; an empty dict the first time.
+        logits: as :func:`loss_function`.
+        binary: as :func:`loss_function`.
+
+    Returns:
+        label -> ``(values, grad_norms)``, float64 arrays (S,), as :func:`loss_response`.
+    """
+    tensors: dict[Any, Any] = {}  # the batch as backend tensors (converted once) and the shared terms
+    fns = {}
+    for label, spec in specs.items():
+        if ("loss", label) not in functions:
+            functions[("loss", label)] = loss_function(spec, logits=logits, binary=binary)
+        fns[label] = functions[("loss", label)]
+    terms = {label: fn.parts or ((1.0, fn),) for label, fn in fns.items()}
+    uses = Counter(part.key for t in terms.values() for _, part in t if part.key is not None)
+    out = {}
+    for label, fn in fns.items():
+        if not any(part.key is not None and uses[part.key] > 1 for _, part in terms[label]):
+            if label not in functions:
+                functions[label] = response_function(fn)
+            out[label] = functions[label](target, predictions, tensors)
+            continue
+        pairs = []
+        for _, part in terms[label]:
+            if ("grad", part.key) not in functions:
+                functions[("grad", part.key)] = _gradient_function(part)
+            if ("grad", part.key) not in tensors:
+                tensors[("grad", part.key)] = functions[("grad", part.key)](target, predictions, tensors)
+            pairs.append(tensors[("grad", part.key)])
+        if ("sum", label) not in functions:
+            functions[("sum", label)] = _sum_function(tuple(w for w, _ in terms[label]))
+        value, norms = functions[("sum", label)](tuple(v for v, _ in pairs), tuple(g for _, g in pairs))
+        out[label] = _numpy(value, norms, tensors["count"])
+    return out
+
+
+def _values_and_grads(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], tuple[Any, Any]]:
+    from lossviz.autodiff import tensor_value_and_grad
+
+    return lambda y, p: tensor_value_and_grad(lambda q: fn(y, q))(p)
+
+
+def _gradient_function(fn: Callable[[Any, Any], Any]) -> Callable[..., tuple[Any, Any]]:
+    """``f(target, predictions, tensors) -> (values, gradients)`` as backend tensors, compiled once."""
+    from lossviz.autodiff import compile_function
+
+    compiled = compile_function(_values_and_grads(fn), jit_compile=bool(getattr(fn, "xla", False)))
+    one_target = bool(getattr(fn, "one_target", False))
+    return lambda target, predictions, tensors: compiled(*_tensors(target, predictions, tensors, one_target))
+
+
+def _sum_function(weights: tuple[float, ...]) -> Callable[[Any, Any], tuple[Any, Any]]:
+    """``f(values, gradients) -> (sum_i w_i v_i, || sum_i w_i g_i ||)`` per sample, compiled (fused by XLA)."""
+    from lossviz.autodiff import compile_function
+
+    def weighted(values: tuple[Any, ...], grads: tuple[Any, ...]) -> tuple[Any, Any]:
+        value = sum(w * v for w, v in zip(weights, values, strict=True))
+        return value, _norms(sum(w * g for w, g in zip(weights, grads, strict=True)))
+
+    return compile_function(weighted, jit_compile=True)
+
+
+def _norms(grad: Any) -> Any:
+    flat = keras.ops.reshape(grad, (keras.ops.shape(grad)[0], -1))
+    return keras.ops.sqrt(keras.ops.sum(keras.ops.square(flat), axis=1))
+
+
+def _numpy(value: Any, norms: Any, count: int) -> tuple[np.ndarray, np.ndarray]:
+    value = np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float64).reshape(count)
+    return value, np.asarray(keras.ops.convert_to_numpy(norms), dtype=np.float64)
+
+
+def _tensors(target: Any, predictions: Any, cache: dict[Any, Any], one_target: bool) -> tuple[Any, Any]:
     """The target (repeated per prediction, or once) and the predictions as backend tensors, converted
     once per ``cache`` (a dict the caller shares between the losses evaluated on the same batch)."""
     if "predictions" not in cache:

@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 
 from lossviz import _perturb_ops as ops_
-from lossviz._perturb_losses import loss_function, loss_label, loss_response, response_function
+from lossviz._perturb_losses import (  # noqa: F401  (re-exported: response_function)
+    evaluate,
+    loss_function,
+    loss_label,
+    loss_response,
+    response_function,
+)
 
 TASKS = ("image", "classification", "segmentation", "boxes")
 """The tasks, in display order."""
@@ -259,7 +265,7 @@ def responses(
     family_name: str,
     strengths: int | Sequence[float] | np.ndarray = 64,
     logits: bool = False,
-    functions: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] | None = None,
+    functions: dict[Any, Any] | None = None,
     **options: Any,
 ) -> Responses:
     """Perturb ``target`` with one family and evaluate every loss on all strengths (one call per loss).
@@ -277,8 +283,9 @@ def responses(
         logits: classification only: perturb probabilities, then evaluate on logits ``log p`` (losses
             with ``from_logits`` use it, the others see softmax / sigmoid); gradients are then with
             respect to the logits, as a network's last layer sees them.
-        functions: a cache, label -> :func:`response_function`, kept by the caller between calls (a
-            widget): each loss is then traced once; None: every loss is evaluated eagerly, once.
+        functions: a cache of compiled functions kept by the caller between calls (a widget; an empty
+            dict the first time): each loss is then traced once and the terms that weighted-sum losses
+            share are computed once (see ``evaluate``); None: every loss is evaluated eagerly, once.
         **options: passed to the family (e.g. ``seed``).
 
     Returns:
@@ -296,15 +303,13 @@ def responses(
     out = Responses(task, family_name, grid, target, preds, logits=logits)
     specs = dict(losses) if isinstance(losses, Mapping) else {loss_label(s): s for s in losses}
     binary = task == "classification" and target.shape[-1] == 1
-    tensors: dict[str, Any] = {}  # the batch as backend tensors, converted once for all compiled functions
-    for label, spec in specs.items():
-        if functions is None:
+    if functions is None:
+        for label, spec in specs.items():
             fn = loss_function(spec, logits=logits, binary=binary)
             out.values[label], out.grad_norms[label] = loss_response(fn, target, preds)
-            continue
-        if label not in functions:
-            functions[label] = response_function(loss_function(spec, logits=logits, binary=binary))
-        out.values[label], out.grad_norms[label] = functions[label](target, preds, tensors)
+        return out
+    for label, (values, norms) in evaluate(specs, target, preds, functions, logits, binary).items():
+        out.values[label], out.grad_norms[label] = values, norms
     return out
 
 

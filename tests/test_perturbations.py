@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 from scipy import ndimage
 
+from lossviz import losses
 from lossviz import perturbations as P
 from lossviz._perturb_ops import components, distance_to
 
@@ -239,4 +241,41 @@ def test_compiled_response_functions_equal_the_eager_evaluation():
         for k in losses:
             np.testing.assert_allclose(compiled.values[k], eager.values[k], rtol=1e-5, atol=1e-6)
             np.testing.assert_allclose(compiled.grad_norms[k], eager.grad_norms[k], rtol=1e-4, atol=1e-6)
-    assert sorted(functions) == sorted(losses)
+    # one compiled response function per loss, except the two that share MS-SSIM: its value and
+    # gradient are computed once and both sums formed from them
+    assert {k for k in functions if isinstance(k, str)} == set(losses) - {"ms_ssim", "l1_ms_ssim"}
+    assert {k[1] for k in functions if isinstance(k, tuple) and k[0] == "sum"} == {"ms_ssim", "l1_ms_ssim"}
+    assert sum(1 for k in functions if isinstance(k, tuple) and k[0] == "grad" and "ms_ssim" in k[1]) == 1
+
+
+@pytest.mark.parametrize("name, options, task, shape", [
+    ("l1_ms_ssim", {}, "image", (3, 48, 48, 3)),
+    ("l1_ms_ssim", {"alpha": 0.5, "filter_size": 5}, "image", (3, 24, 24, 1)),
+    ("bce_dice", {"bce_weight": 2.0, "dice_weight": 0.3}, "segmentation", (3, 16, 16, 1)),
+])
+def test_a_weighted_sum_loss_equals_the_sum_of_its_parts(name, options, task, shape):
+    rng = np.random.default_rng(3)
+    y = (rng.uniform(size=shape) > 0.5).astype("float32") if task == "segmentation" else \
+        rng.uniform(size=shape).astype("float32")
+    p = rng.uniform(0.05, 0.95, size=shape).astype("float32")
+    whole = keras.ops.convert_to_numpy(losses.get(name, **options, reduction=None)(y, p))
+    total = 0.0
+    for weight, spec in losses.parts(name, **options):
+        part_name, part_options = (spec, {}) if isinstance(spec, str) else spec
+        value = keras.ops.convert_to_numpy(losses.get(part_name, **part_options, reduction=None)(y, p))
+        total = total + weight * value.reshape(len(p), -1).mean(axis=1)
+    np.testing.assert_allclose(whole, total, rtol=1e-5, atol=1e-6)
+
+
+def test_shared_terms_give_the_same_curves_as_each_loss_alone():
+    target = (np.add.outer(np.arange(32), np.arange(32)) < 30).astype("float32")[..., None]
+    both = {"dice": "dice", "bce_dice": ("bce_dice", {"bce_weight": 0.7})}
+    shared: dict = {}
+    r = P.responses("segmentation", target, both, "dilation", 8, functions=shared)
+    assert ("sum", "bce_dice") in shared and "bce_dice" not in shared
+    alone: dict = {}
+    for label, spec in both.items():
+        one = P.responses("segmentation", target, {label: spec}, "dilation", 8, functions=alone)
+        np.testing.assert_allclose(r.values[label], one.values[label], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(r.grad_norms[label], one.grad_norms[label], rtol=1e-4, atol=1e-7)
+    assert "bce_dice" in alone        # alone, the sum is one compiled function

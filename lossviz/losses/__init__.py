@@ -23,6 +23,7 @@ from lossviz.losses._registry import (
     get,
     info,
     names,
+    parts,
 )
 from lossviz.losses.boxes import (
     CIoULoss,
@@ -63,7 +64,7 @@ from lossviz.losses.segmentation import (
 )
 
 __all__ = [
-    "DATA_PROPERTIES", "FAMILIES", "LossInfo", "catalogue", "catalogue_frame", "get", "info", "names",
+    "DATA_PROPERTIES", "FAMILIES", "LossInfo", "catalogue", "catalogue_frame", "get", "info", "names", "parts",
     "box_iou", "iou_loss", "giou_loss", "diou_loss", "ciou_loss",
     "IoULoss", "GIoULoss", "DIoULoss", "CIoULoss",
     "weighted_categorical_crossentropy", "class_weights_from_counts", "WeightedCategoricalCrossentropy",

@@ -54,6 +54,9 @@ class LossInfo:
             the entry's hash, so entries can be dict keys and set members).
         good_for: data properties from :data:`DATA_PROPERTIES` it copes well with.
         reference: where the loss comes from (paper or documentation).
+        parts: for a loss that is a weighted sum of other entries, a function of its options (defaults
+            filled in) returning ``((weight, spec), ...)``, each spec a name or ``(name, options)``, or
+            None where those options make it something else; see :func:`parts`.
     """
 
     name: str
@@ -66,6 +69,8 @@ class LossInfo:
     options: dict[str, Any] = field(default_factory=dict, hash=False)
     good_for: tuple[str, ...] = ()
     reference: str = ""
+    parts: Callable[[dict[str, Any]], tuple[tuple[float, Any], ...] | None] | None = field(
+        default=None, hash=False, compare=False)
 
 
 _ENTRIES: dict[str, tuple[LossInfo, Callable[..., keras.losses.Loss]]] = {}
@@ -190,6 +195,27 @@ def get(name: str, **options: Any) -> keras.losses.Loss:
             f"{sorted(entry.options)} or {list(_ALWAYS_OPTIONS)}"
         )
     return _ENTRIES[_key(entry.name)][1](**options)
+
+
+def parts(name: str, **options: Any) -> tuple[tuple[float, Any], ...] | None:
+    """The weighted terms of a loss that is a sum of other catalogue entries, or None.
+
+    Example:
+        >>> parts("l1_ms_ssim")          # 0.84 x ms_ssim (same options) + 0.16 x mae
+        >>> parts("mse")                 # None
+
+    Args:
+        name: a registry name or alias.
+        **options: the loss's options (as for :func:`get`; the defaults fill the rest).
+
+    Returns:
+        ``((weight, spec), ...)`` with ``L = sum(weight * L_spec)`` per sample, each spec a name or
+        ``(name, options)`` for :func:`get`; None for a loss that is not such a sum (with these options).
+    """
+    entry = info(name)
+    if entry.parts is None:
+        return None
+    return entry.parts({**entry.options, **{k: v for k, v in options.items() if k not in _ALWAYS_OPTIONS}})
 
 
 def catalogue(family: str | None = None) -> list[LossInfo]:

@@ -221,4 +221,7 @@ register(LossInfo(
             "Use from_logits=True with a linear output layer. Empty target masks still give a Dice "
             "term of 1.",
     keras_own=False, options=options_of(BCEDice), good_for=("imbalance", "small_objects", "logits"),
-    reference="Isensee et al., nnU-Net, 2021 (BCE/CE + Dice)"), BCEDice)
+    reference="Isensee et al., nnU-Net, 2021 (BCE/CE + Dice)",
+    # a plain weighted sum of two entries on probabilities (on logits the Dice term sees their sigmoid)
+    parts=lambda o: None if o["from_logits"] else (
+        (float(o["bce_weight"]), "binary_crossentropy"), (float(o["dice_weight"]), "dice"))), BCEDice)
