@@ -56,7 +56,8 @@ def device_name(devices: list[str]) -> str:
     return f"CPU {model} ({os.cpu_count()} cores)"
 
 
-def run_lesson(path: Path, profile: str, keep: Path | None, timeout: int) -> tuple[str, float, list[dict], str]:
+def run_lesson(path: Path, profile: str, keep: Path | None, timeout: int,
+               deadline: float | None = None) -> tuple[str, float, list[dict], str]:
     import nbformat
     from nbclient import NotebookClient
 
@@ -68,7 +69,11 @@ def run_lesson(path: Path, profile: str, keep: Path | None, timeout: int) -> tup
     status, error = "ok", ""
     start = time.perf_counter()
     try:
+        # with a deadline (time.monotonic()), a cell may run only until it: the lesson is then recorded as
+        # failed with what it reported so far
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       timeout_func=None if deadline is None else
+                       lambda cell: max(1, min(timeout, int(deadline - time.monotonic()))),
                        resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     except Exception as exc:  # a failing lesson is recorded as failed, the others still run
         status, error = "failed", f"{type(exc).__name__}: {str(exc)[-500:]}"
@@ -139,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=["smoke", "full"], default="full")
     parser.add_argument("--keep", type=Path, help="save executed notebooks here")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    parser.add_argument("--deadline", type=float, help="seconds from now after which running cells are "
+                        "stopped (their lesson recorded as failed, with what it reported) and no lesson starts")
     parser.add_argument("--show", action="store_true", help="print the recorded table and exit")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of results.json (default: results/)")
     parser.add_argument("--merge", type=Path, nargs="+", help="merge these results.json files into --out")
@@ -159,10 +166,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     backend, devices = backend_and_devices()
     device = device_name(devices)
+    deadline = None if args.deadline is None else time.monotonic() + args.deadline
     runs = load(args.out)
     failed = 0
     for path in paths:
-        status, wall, metrics, error = run_lesson(path, args.profile, args.keep, args.timeout)
+        if deadline is not None and time.monotonic() > deadline - 1:
+            print(f"{path.stem}: not started, the deadline has passed")
+            failed += 1
+            continue
+        status, wall, metrics, error = run_lesson(path, args.profile, args.keep, args.timeout, deadline)
         failed += status != "ok"
         record = {"lesson": path.stem, "profile": args.profile, "backend": backend, "device": device,
                   "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "wall_s": round(wall, 1),
