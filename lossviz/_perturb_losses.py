@@ -116,20 +116,17 @@ def response_function(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], tup
         ``tensors``: a dict shared between the functions called on the same batch, so that the batch
         is converted to backend tensors once (64 RGB 128x128 images: ~6 ms a conversion).
     """
-    from lossviz.autodiff import compile_function
-
     grads = _values_and_grads(fn)
 
     def values_and_norms(y: Any, p: Any) -> tuple[Any, Any]:
         value, grad = grads(y, p)
         return value, _norms(grad)
 
-    compiled = compile_function(values_and_norms, jit_compile=bool(getattr(fn, "xla", False)))
-    one_target = bool(getattr(fn, "one_target", False))
+    compiled = _on_batch(fn, values_and_norms)
 
     def call(target: Any, predictions: Any, tensors: dict[Any, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
         tensors = {} if tensors is None else tensors
-        value, norms = compiled(*_tensors(target, predictions, tensors, one_target))
+        value, norms = compiled(target, predictions, tensors)
         return _numpy(value, norms, tensors["count"])
 
     return call
@@ -191,13 +188,19 @@ def _values_and_grads(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], tup
     return lambda y, p: tensor_value_and_grad(lambda q: fn(y, q))(p)
 
 
-def _gradient_function(fn: Callable[[Any, Any], Any]) -> Callable[..., tuple[Any, Any]]:
-    """``f(target, predictions, tensors) -> (values, gradients)`` as backend tensors, compiled once."""
+def _on_batch(fn: Callable[[Any, Any], Any], body: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    """``body(y, p)`` compiled with ``fn``'s hints (``xla``), called as ``f(target, predictions, tensors)``
+    on the batch's backend tensors (the target once when ``fn`` has ``one_target``)."""
     from lossviz.autodiff import compile_function
 
-    compiled = compile_function(_values_and_grads(fn), jit_compile=bool(getattr(fn, "xla", False)))
+    compiled = compile_function(body, jit_compile=bool(getattr(fn, "xla", False)))
     one_target = bool(getattr(fn, "one_target", False))
     return lambda target, predictions, tensors: compiled(*_tensors(target, predictions, tensors, one_target))
+
+
+def _gradient_function(fn: Callable[[Any, Any], Any]) -> Callable[..., tuple[Any, Any]]:
+    """``f(target, predictions, tensors) -> (values, gradients)`` as backend tensors, compiled once."""
+    return _on_batch(fn, _values_and_grads(fn))
 
 
 def _sum_function(weights: tuple[float, ...]) -> Callable[[Any, Any], tuple[Any, Any]]:
