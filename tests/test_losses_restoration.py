@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from lossviz import losses
-from lossviz.autodiff import value_and_grad
+from lossviz.autodiff import compile_function, tensor_value_and_grad, value_and_grad
 
 tf = pytest.importorskip("tensorflow")  # the outside reference (also importable under the JAX backend)
 
@@ -60,6 +60,44 @@ def test_one_reference_image_for_a_batch_equals_tensorflow_on_the_repeated_pair(
         np.testing.assert_allclose(one_grad, many_grad, atol=1e-6)
     with pytest.raises(ValueError, match="same size"):
         losses.ssim(x, ref[:, :40])
+
+
+def _tf_grads(fn, x, y):
+    """Gradients of sum(fn(x, y)) with respect to x and y by TensorFlow's autodiff (the reference)."""
+    x, y = tf.constant(x), tf.constant(y)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([x, y])
+        total = tf.reduce_sum(fn(x, y))
+    return tape.gradient(total, x).numpy(), tape.gradient(total, y).numpy()
+
+
+def _grad(fn, x, compiled):
+    if not compiled:
+        return value_and_grad(fn)(x)[1]
+    step = compile_function(tensor_value_and_grad(fn), jit_compile=False)  # a graph on TF, jit on JAX
+    return _np(step(keras.ops.convert_to_tensor(x))[1])
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_gradients_equal_tensorflow_autodiff_through_tf_image_ssim(compiled):
+    # the losses are trained with and the comparer draws their gradients: through the band-matrix blurs,
+    # the clipped powers and the odd-size padding they must equal autodiff through TensorFlow's own
+    # SSIM, for either argument, with five and with three scales, and with one reference image for a
+    # batch (its gradient summed over the batch)
+    cases = [
+        (losses.ssim, lambda a, b: tf.image.ssim(a, b, 1.0), _pair((2, 40, 36, 3), seed=6)),
+        (losses.ssim, lambda a, b: tf.image.ssim(a, tf.repeat(b, 3, axis=0), 1.0),
+         (_pair((3, 33, 35, 2), seed=7)[0], _pair((1, 33, 35, 2), seed=8)[1])),
+        (losses.ms_ssim, lambda a, b: tf.image.ssim_multiscale(a, b, 1.0), _pair((2, 177, 181, 1), seed=9)),
+        (losses.ms_ssim, lambda a, b: tf.image.ssim_multiscale(
+            a, b, 1.0, power_factors=losses.restoration.ms_power_factors(50, 47)), _pair((2, 50, 47, 3), seed=10)),
+    ]
+    for ours, reference, (x, y) in cases:
+        expected = _tf_grads(reference, x, y)
+        got = (_grad(lambda a, y=y, f=ours: f(a, y), x, compiled), _grad(lambda b, x=x, f=ours: f(x, b), y, compiled))
+        for g, e in zip(got, expected, strict=True):
+            assert g.shape == e.shape
+            np.testing.assert_allclose(g, e, rtol=1e-3, atol=1e-4 * np.abs(e).max())
 
 
 def test_ms_ssim_on_small_images_uses_fewer_scales_as_tensorflow_would_with_those_factors():
