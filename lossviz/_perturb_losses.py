@@ -7,7 +7,7 @@ apart so that each module stays short. Pure compute: Keras and numpy only.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import keras
@@ -21,6 +21,30 @@ def loss_label(spec: Any) -> str:
     if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str):
         return spec[0]
     return str(getattr(spec, "name", None) or getattr(spec, "__name__", None) or type(spec).__name__)
+
+
+def loss_labels(losses: Sequence[Any] | Mapping[str, Any]) -> dict[str, Any]:
+    """Label -> spec for a set of losses: a mapping as it is; a sequence labelled by :func:`loss_label`,
+    where specs that would share a label are told apart (never dropped): ``(name, options)`` pairs by
+    their options (``"huber delta=0.1"``), the others by their place (``"huber_loss (2)"``).
+
+    Example:
+        >>> list(loss_labels(["mse", "huber", ("huber", {"delta": 0.1})]))  # ['mse', 'huber', 'huber delta=0.1']
+    """
+    if isinstance(losses, Mapping):
+        return dict(losses)
+    base = Counter(loss_label(s) for s in losses)
+    out: dict[str, Any] = {}
+    for spec in losses:
+        label = loss_label(spec)
+        if base[label] > 1 and isinstance(spec, tuple) and spec[1]:
+            label += " " + " ".join(f"{k}={v}" for k, v in dict(spec[1]).items())
+        unique, n = label, 1
+        while unique in out:
+            n += 1
+            unique = f"{label} ({n})"
+        out[unique] = spec
+    return out
 
 
 def loss_function(spec: Any, logits: bool = False, binary: bool = False) -> Callable[[Any, Any], Any]:
@@ -146,7 +170,8 @@ def evaluate(specs: Mapping[str, Any], target: Any, predictions: Any, functions:
         target: the target, broadcast against every prediction.
         predictions: (S, ...) predictions.
         functions: a cache kept by the caller between calls (a widget): the compiled functions, keyed
-            by label and by term; an empty dict the first time.
+            by label (rebuilt when a label names another spec than before) and by term; an empty dict
+            the first time.
         logits: as :func:`loss_function`.
         binary: as :func:`loss_function`.
 
@@ -156,9 +181,13 @@ def evaluate(specs: Mapping[str, Any], target: Any, predictions: Any, functions:
     tensors: dict[Any, Any] = {}  # the batch as backend tensors (converted once) and the shared terms
     fns = {}
     for label, spec in specs.items():
-        if ("loss", label) not in functions:
-            functions[("loss", label)] = loss_function(spec, logits=logits, binary=binary)
-        fns[label] = functions[("loss", label)]
+        made = functions.get(("loss", label))
+        if made is None or not _same(made[0], spec) or made[1] != (logits, binary):
+            # new, or the label now names another loss: its compiled functions are stale too
+            for key in (label, ("sum", label)):
+                functions.pop(key, None)
+            functions[("loss", label)] = (spec, (logits, binary), loss_function(spec, logits=logits, binary=binary))
+        fns[label] = functions[("loss", label)][2]
     terms = {label: fn.parts or ((1.0, fn),) for label, fn in fns.items()}
     uses = Counter(part.key for t in terms.values() for _, part in t if part.key is not None)
     out = {}
@@ -180,6 +209,16 @@ def evaluate(specs: Mapping[str, Any], target: Any, predictions: Any, functions:
         value, norms = functions[("sum", label)](tuple(v for v, _ in pairs), tuple(g for _, g in pairs))
         out[label] = _numpy(value, norms, tensors["count"])
     return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two loss specs are the same (equal names and options; the same object otherwise)."""
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except ValueError:  # options holding arrays: equal only if they are the same objects
+        return False
 
 
 def _values_and_grads(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], tuple[Any, Any]]:

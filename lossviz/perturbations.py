@@ -27,6 +27,7 @@ from lossviz._perturb_losses import (  # noqa: F401  (re-exported: response_func
     evaluate,
     loss_function,
     loss_label,
+    loss_labels,
     loss_response,
     response_function,
 )
@@ -301,7 +302,7 @@ def responses(
     target = np.asarray(target, dtype=np.float32)
     preds = perturb(task, family_name, target, grid, **options)
     out = Responses(task, family_name, grid, target, preds, logits=logits)
-    specs = dict(losses) if isinstance(losses, Mapping) else {loss_label(s): s for s in losses}
+    specs = loss_labels(losses)
     binary = task == "classification" and target.shape[-1] == 1
     if functions is None:
         for label, spec in specs.items():

@@ -279,3 +279,26 @@ def test_shared_terms_give_the_same_curves_as_each_loss_alone():
         np.testing.assert_allclose(r.values[label], one.values[label], rtol=1e-5, atol=1e-7)
         np.testing.assert_allclose(r.grad_norms[label], one.grad_norms[label], rtol=1e-4, atol=1e-7)
     assert "bce_dice" in alone        # alone, the sum is one compiled function
+
+
+def test_losses_sharing_a_name_get_their_own_labels_and_curves():
+    target = np.zeros((16, 16, 1), np.float32)
+    specs = ["mse", "huber", ("huber", {"delta": 0.01}), "huber"]
+    assert list(P.loss_labels(specs)) == ["mse", "huber", "huber delta=0.01", "huber (2)"]
+    r = P.responses("image", target, specs, "offset", 5)
+    assert set(r.values) == {"mse", "huber", "huber delta=0.01", "huber (2)"}
+    # Huber with delta 0.01 is linear beyond 0.01: at an offset of 0.5 it is far below delta 1's quadratic
+    assert r.values["huber delta=0.01"][-1] < 0.1 * r.values["huber"][-1]
+    np.testing.assert_allclose(r.values["huber (2)"], r.values["huber"])
+
+
+def test_a_cached_label_that_names_another_loss_is_recomputed():
+    target = np.zeros((16, 16, 1), np.float32)
+    cache = {}
+    first = P.responses("image", target, {"loss": "mse"}, "offset", 5, functions=cache)
+    second = P.responses("image", target, {"loss": "mae"}, "offset", 5, functions=cache)
+    s = second.strengths
+    np.testing.assert_allclose(first.values["loss"], s**2, rtol=1e-5)
+    np.testing.assert_allclose(second.values["loss"], np.abs(s), rtol=1e-5)
+    weights = ("huber", {"delta": np.float32(0.5)})  # options with numpy values compare fine
+    P.responses("image", target, {"loss": weights}, "offset", 5, functions=cache)

@@ -70,7 +70,7 @@ class LossComparer:
         self.task = perturbations.task_name(task)
         self.target = np.asarray(target, dtype=np.float32)
         chosen = _DEFAULT_LOSSES[self.task] if losses is None else losses
-        given = dict(chosen) if isinstance(chosen, Mapping) else {perturbations.loss_label(s): s for s in chosen}
+        given = perturbations.loss_labels(chosen)
         self._specs = {**given, **{n: n for n in perturbations.task_losses(self.task) if n not in given}}
         names = [f.name for f in perturbations.families(self.task)]
         family = names[0] if family is None else perturbations.family(self.task, family).name
