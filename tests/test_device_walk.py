@@ -49,7 +49,7 @@ def test_compiled_walk_agrees_with_the_step_by_step_walk(data):
     surface = build(data, "line", "mse")
     stepwise = replace(surface, walker=None)
     opts = [Optimizer(k, learning_rate=CASES[0][3][k]) for k in KINDS]
-    for steps in (0, 1, 17, 100):  # capacities 16, 16, 32, 128: the extra steps are dropped
+    for steps in (0, 1, 17, 100):  # the buffers' rows beyond the steps are dropped
         a = trajectories(surface, (-0.5, 1.5), opts, steps=steps)
         b = trajectories(stepwise, (-0.5, 1.5), opts, steps=steps)
         for ta, tb in zip(a, b, strict=True):
@@ -66,8 +66,25 @@ def test_compiled_walk_divergence_is_cut_and_finite(data):
     assert tr.diverged and 1 < tr.diverged_at < 300
 
 
-def test_capacity_is_a_power_of_two_covering_the_steps():
-    assert [DeviceWalk.capacity(n) for n in (0, 1, 16, 17, 200, 256, 257)] == [16, 16, 16, 32, 256, 256, 512]
+def test_capacity_covers_the_slider_and_grows_by_powers_of_two_beyond():
+    assert [DeviceWalk.capacity(n) for n in (0, 1, 200, 1000, 1024, 1025, 3000)] == [1024] * 5 + [2048, 4096]
+
+
+def test_one_compilation_serves_every_step_count_up_to_the_capacity(data):
+    if keras.backend.backend() == "torch":
+        pytest.skip("PyTorch runs the walk eagerly: there is no compilation to count")
+    surface = build(data, "line", "mse")
+    opts = [Optimizer(k, learning_rate=CASES[0][3][k]) for k in KINDS]
+    lengths = []
+    for steps in (1, 15, 16, 17, 200, 511, 1000):  # a scan over the steps compiled at 17, 200, 511
+        lengths.append(len(trajectories(surface, (-0.5, 1.5), opts, steps=steps)[0].path))
+    assert lengths == [2, 16, 17, 18, 201, 512, 1001]
+    for chosen in (opts[:1], opts[2:4], opts[::-1]):  # and every choice of up to five optimizers
+        ours = trajectories(surface, (-0.5, 1.5), chosen, steps=50)
+        alone = [trajectories(replace(surface, walker=None), (-0.5, 1.5), [o], steps=50)[0] for o in chosen]
+        for a, b in zip(ours, alone, strict=True):
+            np.testing.assert_allclose(a.path, b.path, atol=1e-5, rtol=0)
+    assert surface.walker.traces == 1
 
 
 def test_a_loss_the_compiler_rejects_falls_back_to_the_step_by_step_walk(data):
