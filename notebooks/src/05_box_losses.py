@@ -296,8 +296,9 @@ lossviz.report(box_regressor={n: runs.evaluations[n] for n in TRAIN_LOSSES})
 # 1. In the comparer, pick `scale` and `aspect`. Which loss changes most when the box only changes
 #    shape? Why does CIoU differ from DIoU there?
 # 2. Run `boxsim.simulate(n_points=20, iterations=100)`. Does the ordering at the end change?
-# 3. DETR weights its box loss as 5 L1 + 2 GIoU. Write it,
-#    `lambda t, p: 5 * losses.get("mae")(t, p) + 2 * losses.get("giou")(t, p)`, add it to
-#    `TRAIN_LOSSES` and pass `seed=4` to `compare_losses` (the seed where the plain sum stuck). Does it
-#    learn? Does it beat both parts?
+# 3. DETR weights its box loss as 5 L1 + 2 GIoU, where its L1 is the *sum* of the four coordinates'
+#    absolute errors (4 times Keras's mean absolute error). Write it,
+#    `lambda t, p: 5 * 4 * losses.get("mae")(t, p) + 2 * losses.get("giou")(t, p)`, add it to
+#    `TRAIN_LOSSES` and pass `seed=4` to `compare_losses` (the seed where the plain sum stuck). Which
+#    term dominates at the start now? Does it learn? Does it beat both parts?
 # 4. Which anchors does GIoU leave with the largest errors? Use `boxsim.residuals(sim, "giou", by="scale")`.
