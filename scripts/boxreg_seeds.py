@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     record = {"lesson": lesson, "profile": "full" if full else "custom",
               "backend": backend, "device": results.device_name(devices),
               "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "wall_s": round(wall, 1),
-              "status": "ok", "error": "",
+              "status": "ok", "error": "", "software": results.software(backend),
               "metrics": [{"img": args.img, "epochs": args.epochs, "width": args.width, **metrics}]}
     results.save(results.replace(results.load(args.out), [record]), args.out)
     print(f"\n{len(args.seeds)} seeds, {args.img} px, {args.epochs} epochs, {backend} / {record['device']}, "

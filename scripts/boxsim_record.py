@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     record = {"lesson": "05_box_losses:simulation", "profile": "full" if args.points == 5000 else "subsample",
               "backend": backend, "device": device, "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-              "wall_s": round(compile_s + run_s, 1), "status": "ok", "error": "", "metrics": [metrics]}
+              "wall_s": round(compile_s + run_s, 1), "status": "ok", "error": "",
+              "software": results.software(backend), "metrics": [metrics]}
     results.save(results.replace(results.load(args.out), [record]), args.out)
     print(table.round(1).to_string())
     print(f"{sim.n_cases:,} cases, 4 losses x {sim.iterations} iterations: {run_s:.1f} s after {compile_s:.1f} s "

@@ -56,6 +56,33 @@ def device_name(devices: list[str]) -> str:
     return f"CPU {model} ({os.cpu_count()} cores)"
 
 
+def software(backend: str) -> str:
+    """Python, Keras, the backend's and numpy's versions, and the CPU's widest vector instructions.
+
+    Two runs of the same seed can end differently when these differ (floating-point rounding changes
+    with the kernels chosen, and many epochs amplify it), so every record says them.
+    """
+    from importlib import metadata
+
+    parts = [f"python {platform.python_version()}"]
+    for package in ("keras", {"tensorflow": "tensorflow", "jax": "jaxlib", "torch": "torch"}.get(backend), "numpy"):
+        if package:
+            try:
+                parts.append(f"{package} {metadata.version(package)}")
+            except metadata.PackageNotFoundError:
+                parts.append(f"{package} ?")
+    flags: set[str] = set()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    isa = next((name for name, flag in (("AVX-512", "avx512f"), ("AVX2", "avx2"), ("AVX", "avx")) if flag in flags),
+               "")
+    return ", ".join(parts) + (f"; CPU {isa}" if isa else "")
+
+
 def run_lesson(path: Path, profile: str, keep: Path | None, timeout: int,
                deadline: float | None = None) -> tuple[str, float, list[dict], str]:
     import nbformat
@@ -126,15 +153,15 @@ def _flatten(metrics: dict, prefix: str = "") -> list[str]:
 def markdown(runs: list[dict]) -> str:
     lines = ["# Recorded lesson runs", "",
              "Written by `python scripts/results.py`; each row is one run of one lesson.", "",
-             "| lesson | profile | backend | device | date | wall s | status | headline metrics |",
-             "| --- | --- | --- | --- | --- | ---: | --- | --- |"]
+             "| lesson | profile | backend | device | date | wall s | status | software | headline metrics |",
+             "| --- | --- | --- | --- | --- | ---: | --- | --- | --- |"]
     for r in runs:
         merged: dict = {}
         for m in r["metrics"]:
             merged.update(m)
         shown = "; ".join(_flatten(merged)) or "-"
         lines.append(f"| {r['lesson']} | {r['profile']} | {r['backend']} | {r['device']} | {r['date']} | "
-                     f"{r['wall_s']:.1f} | {r['status']} | {shown} |")
+                     f"{r['wall_s']:.1f} | {r['status']} | {r.get('software', '-')} | {shown} |")
     return "\n".join(lines) + "\n"
 
 
@@ -166,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     backend, devices = backend_and_devices()
     device = device_name(devices)
+    versions = software(backend)
     deadline = None if args.deadline is None else time.monotonic() + args.deadline
     runs = load(args.out)
     failed = 0
@@ -178,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         failed += status != "ok"
         record = {"lesson": path.stem, "profile": args.profile, "backend": backend, "device": device,
                   "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "wall_s": round(wall, 1),
-                  "status": status, "error": error, "metrics": metrics}
+                  "status": status, "error": error, "software": versions, "metrics": metrics}
         runs = replace(runs, [record])
         save(runs, args.out)
         print(f"{path.stem}: {status} in {wall:.1f} s on {backend} / {device}" + (f" ({error})" if error else ""))

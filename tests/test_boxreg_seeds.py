@@ -36,6 +36,7 @@ def test_a_subset_of_the_losses_is_recorded_under_its_own_name(tmp_path, capsys)
     assert [r["lesson"] for r in records] == ["05_box_losses:regressor_seeds[L1,5 L1 + 2 GIoU]"]
     (metrics,) = records[0]["metrics"]
     assert records[0]["profile"] == "custom"
+    assert records[0]["software"].startswith("python ") and f"keras {keras.__version__}" in records[0]["software"]
     assert set(metrics) == {"img", "epochs", "width", "seeds", "L1", "5 L1 + 2 GIoU"}
     for name in ("L1", "5 L1 + 2 GIoU"):
         assert 0.0 <= metrics[name]["per_seed_mean_iou"]["0"] <= 1.0
