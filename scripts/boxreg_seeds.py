@@ -96,15 +96,12 @@ def main(argv: list[str] | None = None) -> int:
 
     metrics: dict[str, dict] = {"seeds": {"count": len(args.seeds)}}
     for name, runs_ in per_seed.items():
-        ious = [r["mean_iou"] for r in runs_.values()]
+        summary = results.seed_summary(runs_, "mean_iou", lambda r: not r["moves"], "seeds_on_one_average_box")
         metrics[name] = {
-            "mean_iou_mean": round(statistics.fmean(ious), 4),
-            "mean_iou_sd": round(statistics.stdev(ious), 4) if len(ious) > 1 else 0.0,
-            "mean_iou_min": round(min(ious), 4), "mean_iou_max": round(max(ious), 4),
+            **{k: summary[k] for k in ("mean_iou_mean", "mean_iou_sd", "mean_iou_min", "mean_iou_max")},
             "above_0.5_mean": round(statistics.fmean(r["iou>0.5"] for r in runs_.values()), 4),
             "above_0.75_mean": round(statistics.fmean(r["iou>0.75"] for r in runs_.values()), 4),
-            "seeds_on_one_average_box": sum(not r["moves"] for r in runs_.values()),
-            "per_seed_mean_iou": {s: round(r["mean_iou"], 4) for s, r in runs_.items()},
+            **{k: summary[k] for k in ("seeds_on_one_average_box", "per_seed_mean_iou")},
         }
     full = (args.img, args.epochs, args.width) == (FULL["img"], FULL["epochs"], FULL["width"])
     lesson = "05_box_losses:regressor_seeds"

@@ -22,11 +22,14 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -81,6 +84,18 @@ def software(backend: str) -> str:
     isa = next((name for name, flag in (("AVX-512", "avx512f"), ("AVX2", "avx2"), ("AVX", "avx")) if flag in flags),
                "")
     return ", ".join(parts) + (f"; CPU {isa}" if isa else "")
+
+
+def seed_summary(per_seed: dict[str, dict[str, Any]], key: str, failed: Callable[[dict], bool],
+                 failed_key: str = "failed_seeds") -> dict:
+    """One loss's runs over seeds (seed -> scores): mean, spread, worst, best and each seed of ``key``,
+    and under ``failed_key`` how many seeds ``failed`` (a run that did not learn)."""
+    values = [float(r[key]) for r in per_seed.values()]
+    return {f"{key}_mean": round(statistics.fmean(values), 4),
+            f"{key}_sd": round(statistics.stdev(values), 4) if len(values) > 1 else 0.0,
+            f"{key}_min": round(min(values), 4), f"{key}_max": round(max(values), 4),
+            failed_key: sum(bool(failed(r)) for r in per_seed.values()),
+            f"per_seed_{key}": {s: round(float(r[key]), 4) for s, r in per_seed.items()}}
 
 
 def run_lesson(path: Path, profile: str, keep: Path | None, timeout: int,

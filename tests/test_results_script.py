@@ -32,3 +32,26 @@ def test_markdown_row_says_the_software_and_the_flattened_metrics(tmp_path):
 def test_software_names_keras_and_the_backend_package():
     text = results.software("jax")
     assert text.startswith("python ") and "keras " in text and "jaxlib " in text
+
+
+def test_seed_summary_by_hand():
+    runs = {"0": {"dice": 0.9}, "1": {"dice": 0.12}, "2": {"dice": 0.93}}
+    s = results.seed_summary(runs, "dice", lambda r: r["dice"] < 0.5, "collapsed_seeds")
+    assert s["dice_mean"] == 0.65 and s["dice_min"] == 0.12 and s["dice_max"] == 0.93
+    assert s["dice_sd"] == round(((0.25**2 + 0.53**2 + 0.28**2) / 2) ** 0.5, 4)
+    assert s["collapsed_seeds"] == 1 and s["per_seed_dice"] == {"0": 0.9, "1": 0.12, "2": 0.93}
+
+
+def test_unet_seeds_record_names_a_rate_other_than_the_lessons():
+    import argparse
+
+    import unet_seeds
+
+    per_seed = {n: {"1": {"dice": 0.94, "recall": 0.95}} for n in unet_seeds.LOSSES}
+    per_seed["Dice"]["1"] = {"dice": 0.12, "recall": 0.125}
+    args = argparse.Namespace(**{**unet_seeds.FULL, "learning_rate": 2e-3})
+    rec = unet_seeds.record(args, per_seed, 10.0, "tensorflow", "CPU")
+    assert rec["lesson"] == "04_segmentation_losses:seeds_lr0.002" and rec["profile"] == "custom"
+    assert rec["metrics"][0]["Dice"]["collapsed_seeds"] == 1 and rec["metrics"][0]["BCE"]["collapsed_seeds"] == 0
+    full = unet_seeds.record(argparse.Namespace(**unet_seeds.FULL), per_seed, 10.0, "tensorflow", "CPU")
+    assert (full["lesson"], full["profile"]) == ("04_segmentation_losses:seeds", "full")
