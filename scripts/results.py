@@ -11,7 +11,9 @@ Each lesson runs top to bottom in a fresh kernel (nbclient) with ``LOSSVIZ_PROFI
 ``LOSSVIZ_RESULTS`` pointing at a temporary file that ``lossviz.report(...)`` appends to. One record
 per (lesson, profile, backend, device) is kept in ``results/results.json`` (a newer run replaces an
 older one) and ``results/RESULTS.md`` is regenerated from it. Executed notebooks are not written
-back (the repo keeps them stripped); pass ``--keep DIR`` to save them.
+back (the repo keeps them stripped); pass ``--keep DIR`` to save them. Each record also says how many of
+the lesson's checked cells (``# NBVAL_CHECK_OUTPUT``: its claims, stored from the smoke profile) printed
+their stored output, and which did not; ``--checked`` compares kept notebooks the same way.
 """
 
 from __future__ import annotations
@@ -98,12 +100,46 @@ def seed_summary(per_seed: dict[str, dict[str, Any]], key: str, failed: Callable
             f"per_seed_{key}": {s: round(float(r[key]), 4) for s, r in per_seed.items()}}
 
 
+CHECK_TAG = "# NBVAL_CHECK_OUTPUT"
+
+
+def _printed(cell: dict) -> str:
+    """What a cell printed to stdout and returned (text/plain), as nbval compares it; stderr left out."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream" and out.get("name") == "stdout":
+            parts.append(out.get("text", ""))
+        elif out.get("output_type") in ("execute_result", "display_data"):
+            parts.append(out.get("data", {}).get("text/plain", ""))
+    return "".join(parts).strip()
+
+
+def checked_cells(stored: Any, executed: Any) -> dict:
+    """Compare the cells tagged ``# NBVAL_CHECK_OUTPUT`` of an executed lesson with the stored ones.
+
+    Those cells state the lesson's claims and their stored output comes from the smoke profile; a full
+    run that prints something else means a claim does not hold at full size. Returns ``{"total",
+    "as_stored", "differ": ["cell 17: stored '...' != printed '...'", ...]}``; cells that did not run
+    (a stopped lesson) count as differing.
+    """
+    differ, total = [], 0
+    for i, (a, b) in enumerate(zip(stored["cells"], executed["cells"], strict=True)):
+        if a["cell_type"] != "code" or CHECK_TAG not in a["source"]:
+            continue
+        total += 1
+        want, got = _printed(a), _printed(b)
+        if want != got:
+            differ.append(f"cell {i}: stored {want[:200]!r} != printed {got[:200]!r}")
+    return {"total": total, "as_stored": total - len(differ), "differ": differ}
+
+
 def run_lesson(path: Path, profile: str, keep: Path | None, timeout: int,
-               deadline: float | None = None) -> tuple[str, float, list[dict], str]:
+               deadline: float | None = None) -> tuple[str, float, list[dict], str, dict]:
     import nbformat
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    stored = nbformat.read(path, as_version=4)
     with tempfile.NamedTemporaryFile("w+", suffix=".jsonl", delete=False) as handle:
         results_file = handle.name
     env_before = dict(os.environ)
@@ -128,7 +164,7 @@ def run_lesson(path: Path, profile: str, keep: Path | None, timeout: int,
     if keep:
         keep.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, keep / path.name)
-    return status, wall, [json.loads(line) for line in lines if line.strip()], error
+    return status, wall, [json.loads(line) for line in lines if line.strip()], error, checked_cells(stored, nb)
 
 
 def load(folder: Path = RESULTS) -> list[dict]:
@@ -165,6 +201,11 @@ def _flatten(metrics: dict, prefix: str = "") -> list[str]:
     return parts
 
 
+def _status(run: dict) -> str:
+    checks = run.get("checked_cells")
+    return run["status"] + (f", claims {checks['as_stored']}/{checks['total']} as stored" if checks else "")
+
+
 def markdown(runs: list[dict]) -> str:
     lines = ["# Recorded lesson runs", "",
              "Written by `python scripts/results.py`; each row is one run of one lesson.", "",
@@ -176,7 +217,7 @@ def markdown(runs: list[dict]) -> str:
             merged.update(m)
         shown = "; ".join(_flatten(merged)) or "-"
         lines.append(f"| {r['lesson']} | {r['profile']} | {r['backend']} | {r['device']} | {r['date']} | "
-                     f"{r['wall_s']:.1f} | {r['status']} | {r.get('software', '-')} | {shown} |")
+                     f"{r['wall_s']:.1f} | {_status(r)} | {r.get('software', '-')} | {shown} |")
     return "\n".join(lines) + "\n"
 
 
@@ -191,7 +232,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", action="store_true", help="print the recorded table and exit")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of results.json (default: results/)")
     parser.add_argument("--merge", type=Path, nargs="+", help="merge these results.json files into --out")
+    parser.add_argument("--checked", type=Path, nargs="+", metavar="EXECUTED_IPYNB",
+                        help="compare the checked cells of executed lessons (saved by --keep) with the stored "
+                        "lessons of the same name and exit (1 if any differs)")
     args = parser.parse_args(argv)
+    if args.checked:
+        import nbformat
+
+        bad = 0
+        for path in args.checked:
+            checks = checked_cells(nbformat.read(NOTEBOOKS / path.name, as_version=4),
+                                   nbformat.read(path, as_version=4))
+            bad += bool(checks["differ"])
+            print(f"{path.name}: checked cells as stored {checks['as_stored']}/{checks['total']}")
+            for line in checks["differ"]:
+                print("  ", line)
+        return 1 if bad else 0
     if args.show:
         print(markdown(load(args.out)))
         return 0
@@ -217,14 +273,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path.stem}: not started, the deadline has passed")
             failed += 1
             continue
-        status, wall, metrics, error = run_lesson(path, args.profile, args.keep, args.timeout, deadline)
+        status, wall, metrics, error, checks = run_lesson(path, args.profile, args.keep, args.timeout, deadline)
         failed += status != "ok"
         record = {"lesson": path.stem, "profile": args.profile, "backend": backend, "device": device,
                   "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "wall_s": round(wall, 1),
-                  "status": status, "error": error, "software": versions, "metrics": metrics}
+                  "status": status, "error": error, "software": versions, "checked_cells": checks,
+                  "metrics": metrics}
         runs = replace(runs, [record])
         save(runs, args.out)
-        print(f"{path.stem}: {status} in {wall:.1f} s on {backend} / {device}" + (f" ({error})" if error else ""))
+        print(f"{path.stem}: {status} in {wall:.1f} s on {backend} / {device}, checked cells as stored: "
+              f"{checks['as_stored']}/{checks['total']}" + (f" ({error})" if error else ""))
+        for line in checks["differ"]:
+            print("  ", line)
     return 1 if failed else 0
 
 

@@ -55,3 +55,28 @@ def test_unet_seeds_record_names_a_rate_other_than_the_lessons():
     assert rec["metrics"][0]["Dice"]["collapsed_seeds"] == 1 and rec["metrics"][0]["BCE"]["collapsed_seeds"] == 0
     full = unet_seeds.record(argparse.Namespace(**unet_seeds.FULL), per_seed, 10.0, "tensorflow", "CPU")
     assert (full["lesson"], full["profile"]) == ("04_segmentation_losses:seeds", "full")
+
+
+def test_checked_cells_compare_what_tagged_cells_printed():
+    import nbformat
+
+    def notebook(outputs):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell("# NBVAL_CHECK_OUTPUT in prose"),
+                    nbformat.v4.new_code_cell("print(1)"),
+                    nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(a)"),
+                    nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nb")]
+        nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="anything\n")]
+        nb.cells[2].outputs, nb.cells[3].outputs = outputs
+        return nb
+
+    claim = [nbformat.v4.new_output("stream", name="stdout", text="MAE moved less: True\n")]
+    warning = [nbformat.v4.new_output("stream", name="stderr", text="a warning\n")]
+    value = [nbformat.v4.new_output("execute_result", data={"text/plain": "3"}, execution_count=1)]
+    stored = notebook((claim, value))
+    assert results.checked_cells(stored, notebook((warning + claim, value))) == {
+        "total": 2, "as_stored": 2, "differ": []}
+    other = [nbformat.v4.new_output("stream", name="stdout", text="MAE moved less: False\n")]
+    checks = results.checked_cells(stored, notebook((other, [])))
+    assert checks["total"] == 2 and checks["as_stored"] == 0
+    assert checks["differ"][0].startswith("cell 2: stored 'MAE moved less: True' != printed 'MAE moved less: False'")
