@@ -70,13 +70,21 @@ def test_checked_cells_compare_what_tagged_cells_printed():
         nb.cells[2].outputs, nb.cells[3].outputs = outputs
         return nb
 
+    def executed(outputs, run=(2, 3)):
+        nb = notebook(outputs)
+        for i in run:
+            nb.cells[i].metadata["execution"] = {"shell.execute_reply": "2026-12-03T16:00:00Z"}
+        return nb
+
     claim = [nbformat.v4.new_output("stream", name="stdout", text="MAE moved less: True\n")]
     warning = [nbformat.v4.new_output("stream", name="stderr", text="a warning\n")]
     value = [nbformat.v4.new_output("execute_result", data={"text/plain": "3"}, execution_count=1)]
     stored = notebook((claim, value))
-    assert results.checked_cells(stored, notebook((warning + claim, value))) == {
+    assert results.checked_cells(stored, executed((warning + claim, value))) == {
         "total": 2, "as_stored": 2, "differ": []}
     other = [nbformat.v4.new_output("stream", name="stdout", text="MAE moved less: False\n")]
-    checks = results.checked_cells(stored, notebook((other, [])))
+    checks = results.checked_cells(stored, executed((other, [])))
     assert checks["total"] == 2 and checks["as_stored"] == 0
     assert checks["differ"][0].startswith("cell 2: stored 'MAE moved less: True' != printed 'MAE moved less: False'")
+    # a stopped run: the cell after the stop still holds its stored output but did not run
+    assert results.checked_cells(stored, executed((claim, value), run=(2,)))["differ"] == ["cell 3: not run"]
