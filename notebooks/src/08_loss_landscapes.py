@@ -106,8 +106,9 @@ plots.line_figure({n: (s.alphas, s.losses) for n, s in lines.items()}, log=True,
 # near $\ln 10 \approx 2.3$); then the loss falls to the trained weights, typically with no bump in
 # between: along this line there is no ridge to climb (Goodfellow et al. saw the same for many
 # networks). The lowest point can sit slightly past $\alpha = 1$, and beyond it the wall rises again.
-# The two curves live on different scales because the two losses measure error differently (cross-entropy punishes confident mistakes without bound, the
-# quadratic loss is at most 2/K = 0.2 per image).
+# The two curves live on different scales because the two losses measure error differently
+# (cross-entropy punishes confident mistakes without bound, the quadratic loss is at most
+# 2/K = 0.2 per image).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -140,8 +141,9 @@ print([(v.shape, round(float(np.linalg.norm(dv[..., 0]) / np.linalg.norm(v[..., 
 # ## The two landscapes
 # `landscape.slice_2d` evaluates the loss on a `STEPS × STEPS` grid in $[-1, 1]^2$. It does not call
 # `model.evaluate` per point: the images are converted to tensors once and each point runs the
-# model's compiled forward pass, so a grid takes seconds. The model's weights are restored at the
-# end, even if something fails half-way.
+# model's compiled forward pass, so the smoke profile's small grid takes seconds on a CPU (the full
+# profile's 41 × 41 grids on 10,000 images take more than an hour there: they are meant for a GPU).
+# The model's weights are restored at the end, even if something fails half-way.
 
 # %%
 before = {name: model.get_weights() for name, model in models.items()}
