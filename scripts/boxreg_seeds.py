@@ -98,10 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, runs_ in per_seed.items():
         summary = results.seed_summary(runs_, "mean_iou", lambda r: not r["moves"], "seeds_on_one_average_box")
         metrics[name] = {
-            **{k: summary[k] for k in ("mean_iou_mean", "mean_iou_sd", "mean_iou_min", "mean_iou_max")},
+            **summary,
             "above_0.5_mean": round(statistics.fmean(r["iou>0.5"] for r in runs_.values()), 4),
             "above_0.75_mean": round(statistics.fmean(r["iou>0.75"] for r in runs_.values()), 4),
-            **{k: summary[k] for k in ("seeds_on_one_average_box", "per_seed_mean_iou")},
         }
     full = (args.img, args.epochs, args.width) == (FULL["img"], FULL["epochs"], FULL["width"])
     lesson = "05_box_losses:regressor_seeds"

@@ -19,6 +19,7 @@ their stored output, and which did not; ``--checked`` compares kept notebooks th
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime as dt
 import json
 import os
@@ -32,6 +33,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from nb import CHECK_TAG  # the tag scripts/nb.py keeps outputs for and nbval compares
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -51,14 +54,17 @@ def device_name(devices: list[str]) -> str:
                              capture_output=True, text=True)
         if out.returncode == 0 and out.stdout.strip():
             return out.stdout.strip().splitlines()[0]
-    model = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+    model = _cpuinfo("model name") or platform.processor() or platform.machine()
     return f"CPU {model} ({os.cpu_count()} cores)"
+
+
+def _cpuinfo(field: str) -> str:
+    """The first ``field : value`` of /proc/cpuinfo ("" where there is none)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    for line in cpuinfo.read_text().splitlines() if cpuinfo.exists() else []:
+        if line.startswith(field):
+            return line.split(":", 1)[1].strip()
+    return ""
 
 
 def software(backend: str) -> str:
@@ -76,13 +82,7 @@ def software(backend: str) -> str:
                 parts.append(f"{package} {metadata.version(package)}")
             except metadata.PackageNotFoundError:
                 parts.append(f"{package} ?")
-    flags: set[str] = set()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
+    flags = set(_cpuinfo("flags").split())
     isa = next((name for name, flag in (("AVX-512", "avx512f"), ("AVX2", "avx2"), ("AVX", "avx")) if flag in flags),
                "")
     return ", ".join(parts) + (f"; CPU {isa}" if isa else "")
@@ -98,9 +98,6 @@ def seed_summary(per_seed: dict[str, dict[str, Any]], key: str, failed: Callable
             f"{key}_min": round(min(values), 4), f"{key}_max": round(max(values), 4),
             failed_key: sum(bool(failed(r)) for r in per_seed.values()),
             f"per_seed_{key}": {s: round(float(r[key]), 4) for s, r in per_seed.items()}}
-
-
-CHECK_TAG = "# NBVAL_CHECK_OUTPUT"
 
 
 def _printed(cell: dict) -> str:
@@ -142,8 +139,8 @@ def run_lesson(path: Path, profile: str, keep: Path | None, timeout: int,
     import nbformat
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
     stored = nbformat.read(path, as_version=4)
+    nb = copy.deepcopy(stored)
     for cell in nb.cells:   # a cell the run does not reach keeps nothing of the stored notebook
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
