@@ -99,7 +99,16 @@ def loss_function(spec: Any, logits: bool = False, binary: bool = False) -> Call
     per_sample.key = key
     per_sample.parts = None if terms is None else \
         tuple((w, loss_function(s, logits=logits, binary=binary)) for w, s in terms)
+    # SSIM is MS-SSIM's finest scale: with the same window the two are computed together (see evaluate)
+    per_sample.joint = None
+    if family == "restoration" and info.name in _JOINT_OUTPUT and activate is None:
+        merged = {**info.options, **options}
+        per_sample.joint = (tuple((k, merged[k]) for k in _WINDOW), info.name, merged.get("power_factors"))
     return per_sample
+
+
+_JOINT_OUTPUT = {"ssim": 0, "ms_ssim": 1}  # the outputs of restoration.ssim_and_ms_ssim
+_WINDOW = ("max_val", "filter_size", "filter_sigma", "k1", "k2")
 
 
 def loss_response(fn: Callable[[Any, Any], Any], target: Any, predictions: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -164,6 +173,8 @@ def evaluate(specs: Mapping[str, Any], target: Any, predictions: Any, functions:
     ``ms_ssim`` + 0.16 ``mae``, ``bce_dice``) shares the terms it has in common with the other losses
     of the call: each shared term's value and gradient are computed once and the sum is formed from
     them (the gradient is linear in the terms), so MS-SSIM next to L1 + MS-SSIM costs one MS-SSIM.
+    SSIM and MS-SSIM with the same window are computed together (SSIM is MS-SSIM's finest scale: one
+    forward pass, one gradient each; :func:`lossviz.losses.restoration.ssim_and_ms_ssim`).
 
     Args:
         specs: label -> loss spec (see :func:`loss_function`).
@@ -190,20 +201,15 @@ def evaluate(specs: Mapping[str, Any], target: Any, predictions: Any, functions:
         fns[label] = functions[("loss", label)][2]
     terms = {label: fn.parts or ((1.0, fn),) for label, fn in fns.items()}
     uses = Counter(part.key for t in terms.values() for _, part in t if part.key is not None)
+    joint = _joint_groups([part for t in terms.values() for _, part in t])
     out = {}
     for label, fn in fns.items():
-        if not any(part.key is not None and uses[part.key] > 1 for _, part in terms[label]):
+        if not any(part.key is not None and (uses[part.key] > 1 or part.key in joint) for _, part in terms[label]):
             if label not in functions:
                 functions[label] = response_function(fn)
             out[label] = functions[label](target, predictions, tensors)
             continue
-        pairs = []
-        for _, part in terms[label]:
-            if ("grad", part.key) not in functions:
-                functions[("grad", part.key)] = _gradient_function(part)
-            if ("grad", part.key) not in tensors:
-                tensors[("grad", part.key)] = functions[("grad", part.key)](target, predictions, tensors)
-            pairs.append(tensors[("grad", part.key)])
+        pairs = [_term_gradient(part, joint, functions, target, predictions, tensors) for _, part in terms[label]]
         if ("sum", label) not in functions:
             functions[("sum", label)] = _sum_function(tuple(w for w, _ in terms[label]))
         value, norms = functions[("sum", label)](tuple(v for v, _ in pairs), tuple(g for _, g in pairs))
@@ -240,6 +246,55 @@ def _on_batch(fn: Callable[[Any, Any], Any], body: Callable[[Any, Any], Any]) ->
 def _gradient_function(fn: Callable[[Any, Any], Any]) -> Callable[..., tuple[Any, Any]]:
     """``f(target, predictions, tensors) -> (values, gradients)`` as backend tensors, compiled once."""
     return _on_batch(fn, _values_and_grads(fn))
+
+
+def _term_gradient(part: Any, joint: dict[str, tuple[Any, ...]], functions: dict[Any, Any], target: Any,
+                   predictions: Any, tensors: dict[Any, Any]) -> tuple[Any, Any]:
+    """(values, gradients) of one term of ``evaluate``'s losses, as backend tensors, computed once per
+    batch (kept in ``tensors``): with the other members of its joint group, or alone."""
+    if ("grad", part.key) in tensors:
+        return tensors[("grad", part.key)]
+    if part.key in joint:
+        keys = tuple(m.key for m in joint[part.key])
+        if ("joint", keys) not in functions:
+            functions[("joint", keys)] = _joint_function(joint[part.key])
+        values, grads = functions[("joint", keys)](target, predictions, tensors)
+        tensors.update({("grad", k): (v, g) for k, v, g in zip(keys, values, grads, strict=True)})
+    else:
+        if ("grad", part.key) not in functions:
+            functions[("grad", part.key)] = _gradient_function(part)
+        tensors[("grad", part.key)] = functions[("grad", part.key)](target, predictions, tensors)
+    return tensors[("grad", part.key)]
+
+
+def _joint_groups(parts: list[Any]) -> dict[str, tuple[Any, ...]]:
+    """key -> group for the losses of one call that are computed together: an SSIM and an MS-SSIM
+    with the same window (one group per window; not when it holds two MS-SSIMs), SSIM first."""
+    by_window: dict[Any, dict[str, Any]] = {}
+    for part in parts:
+        if getattr(part, "joint", None) is not None:
+            by_window.setdefault(part.joint[0], {})[part.key] = part
+    groups = {}
+    for members in by_window.values():
+        group = tuple(sorted(members.values(), key=lambda m: _JOINT_OUTPUT[m.joint[1]]))
+        if [m.joint[1] for m in group] == ["ssim", "ms_ssim"]:
+            groups.update({m.key: group for m in group})
+    return groups
+
+
+def _joint_function(group: tuple[Any, ...]) -> Callable[..., tuple[Any, Any]]:
+    """``f(target, predictions, tensors) -> ((ssim loss, ms_ssim loss), (their gradients))``, compiled
+    once: one pass of ``restoration.ssim_and_ms_ssim`` (the finest scale's statistics computed once)."""
+    from lossviz.autodiff import tensor_values_and_grads
+    from lossviz.losses import restoration
+
+    window, _, factors = group[1].joint
+
+    def losses(y: Any, q: Any) -> tuple[Any, Any]:
+        s, m = restoration.ssim_and_ms_ssim(y, q, **dict(window), power_factors=factors)
+        return 1.0 - s, 1.0 - m
+
+    return _on_batch(group[1], lambda y, p: tensor_values_and_grads(lambda q: losses(y, q))(p))
 
 
 def _sum_function(weights: tuple[float, ...]) -> Callable[[Any, Any], tuple[Any, Any]]:

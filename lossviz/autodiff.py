@@ -147,6 +147,70 @@ def tensor_value_and_grad(fn: Callable[[Any], Any]) -> Callable[[Any], tuple[Any
     )
 
 
+def tensor_values_and_grads(
+    fn: Callable[[Any], tuple[Any, ...]],
+) -> Callable[[Any], tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """Like :func:`tensor_value_and_grad` for a function with several outputs that share their work
+    (SSIM and MS-SSIM): one forward pass and one gradient per output.
+
+    Formula:
+        g_k = d/dx sum_i fn(x)_k,i   for every output k
+
+    Example:
+        >>> f = tensor_values_and_grads(lambda x: (keras.ops.sum(x, axis=-1), keras.ops.sum(x**2, axis=-1)))
+        >>> (v1, v2), (g1, g2) = f(x)                  # g1 = ones, g2 = 2 x
+
+    Args:
+        fn: a function of one tensor, written with ``keras.ops``, returning a tuple of tensors.
+
+    Returns:
+        ``f(x) -> (values, gradients)``, two tuples of tensors of the active backend. On JAX each
+        output gets its own ``jax.grad``: under ``jax.jit`` XLA shares their common work (SSIM and
+        MS-SSIM on 64 RGB 128x128 images: 257 ms apart, 184 ms together; one ``jax.vjp`` pulled back
+        per output with zero cotangents for the others was slower).
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        def tf_vgs(x: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+            with tf.GradientTape(persistent=True) as tape:
+                tape.watch(x)
+                values = tuple(fn(x))
+                totals = [tf.reduce_sum(v) for v in values]
+            grads = tuple(tape.gradient(t, x) for t in totals)
+            del tape
+            return values, grads
+
+        return tf_vgs
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        def jax_vgs(x: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+            values = tuple(fn(x))
+            grads = tuple(jax.grad(lambda q, k=k: jnp.sum(fn(q)[k]))(x) for k in range(len(values)))
+            return values, grads
+
+        return jax_vgs
+    if backend == "torch":
+        import torch
+
+        def torch_vgs(x: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+            with torch.enable_grad():
+                x = x.detach().requires_grad_(True)
+                values = tuple(fn(x))
+                grads = tuple(torch.autograd.grad(v.sum(), x, retain_graph=k < len(values) - 1)[0]
+                              for k, v in enumerate(values))
+            return tuple(v.detach() for v in values), grads
+
+        return torch_vgs
+    raise NotImplementedError(
+        f"Invalid Keras backend for `tensor_values_and_grads`: expected 'tensorflow', 'jax' or 'torch'; "
+        f"received {backend!r}"
+    )
+
+
 def compile_function(fn: Callable[..., Any], jit_compile: bool = True) -> Callable[..., Any]:
     """Compile a function of backend tensors with the active backend's compiler: ``jax.jit``, a
     ``tf.function`` (traced once per input signature: pass tensors, not Python numbers, for values

@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 
 from lossviz.autodiff import value_and_grad
 
@@ -46,3 +47,23 @@ def test_compiled_tensor_gradient_matches_hand_computation():
     x = keras.ops.convert_to_tensor(np.array([[1.0, -2.0]], "float32"))
     out = keras.ops.convert_to_numpy(step(x, keras.ops.convert_to_tensor(0.1)))
     np.testing.assert_allclose(out, [[1.0 - 0.1 * 3, -2.0 - 0.1 * 12]], rtol=1e-6)   # d/dx x^3 = 3x^2
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_several_outputs_get_one_gradient_each_by_hand(compiled):
+    from lossviz.autodiff import compile_function, tensor_values_and_grads
+
+    # outputs sharing work (x^2): d/dx sum(x^2) = 2x, d/dx sum(x^2 + 3x) = 2x + 3, d/dx sum(x^3) = 3x^2
+    def fn(x):
+        square = x**2
+        return keras.ops.sum(square, axis=-1), keras.ops.sum(square + 3 * x, axis=-1), keras.ops.sum(x**3, axis=-1)
+
+    f = tensor_values_and_grads(fn)
+    f = compile_function(f, jit_compile=False) if compiled else f
+    x = np.array([[1.0, -2.0], [0.5, 3.0]], "float32")
+    values, grads = f(keras.ops.convert_to_tensor(x))
+    assert len(values) == len(grads) == 3
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(values[0]), [5.0, 9.25], rtol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(values[1]), [2.0, 19.75], rtol=1e-6)
+    for got, expected in zip(grads, (2 * x, 2 * x + 3, 3 * x**2), strict=True):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(got), expected, rtol=1e-6)

@@ -44,6 +44,24 @@ def test_reference_ms_ssim_matches_tensorflow_with_five_scales_and_odd_sizes():
     np.testing.assert_allclose(_np(losses.get("ms_ssim", reduction=None)(x, y)), 1 - expected, atol=1e-4)
 
 
+def test_ssim_and_ms_ssim_in_one_pass_equal_tensorflow_and_its_gradients():
+    # what the loss comparer computes when a call has both: SSIM is MS-SSIM's finest scale
+    x, y = _pair((2, 50, 47, 3), seed=11)
+    factors = losses.restoration.ms_power_factors(50, 47)
+    s, m = losses.restoration.ssim_and_ms_ssim(x, y)
+    np.testing.assert_allclose(_np(s), tf.image.ssim(x, y, 1.0).numpy(), atol=1e-5)
+    np.testing.assert_allclose(_np(m), tf.image.ssim_multiscale(x, y, 1.0, power_factors=factors).numpy(), atol=1e-4)
+    expected = [_tf_grads(lambda a, b: tf.image.ssim(a, b, 1.0), x, y)[1],
+                _tf_grads(lambda a, b: tf.image.ssim_multiscale(a, b, 1.0, power_factors=factors), x, y)[1]]
+    from lossviz.autodiff import tensor_values_and_grads
+
+    step = compile_function(tensor_values_and_grads(lambda b: losses.restoration.ssim_and_ms_ssim(x, b)),
+                            jit_compile=False)
+    _, grads = step(keras.ops.convert_to_tensor(y))
+    for g, e in zip(grads, expected, strict=True):
+        np.testing.assert_allclose(_np(g), e, rtol=1e-3, atol=1e-4 * np.abs(e).max())
+
+
 def test_one_reference_image_for_a_batch_equals_tensorflow_on_the_repeated_pair():
     x, _ = _pair((5, 48, 44, 3), seed=4)
     ref = _pair((1, 48, 44, 3), seed=5)[1]

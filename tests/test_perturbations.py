@@ -281,6 +281,25 @@ def test_shared_terms_give_the_same_curves_as_each_loss_alone():
     assert "bce_dice" in alone        # alone, the sum is one compiled function
 
 
+def test_ssim_and_ms_ssim_computed_together_give_the_curves_of_each_alone():
+    rng = np.random.default_rng(3)
+    target = rng.random((40, 40, 3)).astype("float32")
+    specs = {"ssim": "ssim", "ms_ssim": "ms_ssim", "mix": "l1_ms_ssim", "ssim 7": ("ssim", {"filter_size": 7})}
+    shared: dict = {}
+    r = P.responses("image", target, specs, "noise", 6, functions=shared)
+    joint = [k for k in shared if isinstance(k, tuple) and k[0] == "joint"]
+    assert len(joint) == 1 and len(joint[0][1]) == 2     # one SSIM + MS-SSIM pass; SSIM 7x7 apart
+    for label, spec in specs.items():
+        one = P.responses("image", target, {label: spec}, "noise", 6, functions={})
+        np.testing.assert_allclose(r.values[label], one.values[label], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(r.grad_norms[label], one.grad_norms[label], rtol=1e-4, atol=1e-7)
+    # two MS-SSIMs with different scales next to one SSIM: nothing is computed together
+    two: dict = {}
+    P.responses("image", target, ["ssim", "ms_ssim", ("ms_ssim", {"power_factors": [0.5, 0.5]})], "noise", 3,
+                functions=two)
+    assert not [k for k in two if isinstance(k, tuple) and k[0] == "joint"]
+
+
 def test_losses_sharing_a_name_get_their_own_labels_and_curves():
     target = np.zeros((16, 16, 1), np.float32)
     specs = ["mse", "huber", ("huber", {"delta": 0.01}), "huber"]

@@ -204,6 +204,24 @@ def ms_ssim(x: Any, y: Any, max_val: float = 1.0, filter_size: int = 11, filter_
     Returns:
         MS-SSIM values (N,) in [0, 1].
     """
+    return ssim_and_ms_ssim(x, y, max_val, filter_size, filter_sigma, k1, k2, power_factors)[1]
+
+
+def ssim_and_ms_ssim(x: Any, y: Any, max_val: float = 1.0, filter_size: int = 11, filter_sigma: float = 1.5,
+                     k1: float = 0.01, k2: float = 0.03,
+                     power_factors: Sequence[float] | None = None) -> tuple[Any, Any]:
+    """SSIM and MS-SSIM per image in one pass: SSIM is MS-SSIM's finest scale (the same local
+    statistics), so computing both costs about one MS-SSIM (what the loss comparer does with the two).
+
+    Example:
+        >>> s, m = ssim_and_ms_ssim(images, noisy)     # equal to ssim(images, noisy), ms_ssim(images, noisy)
+
+    Args:
+        x, y, max_val, filter_size, filter_sigma, k1, k2, power_factors: as :func:`ms_ssim`.
+
+    Returns:
+        ``(ssim, ms_ssim)``, values (N,) each.
+    """
     x, y = _images(x, y)
     h, w = x.shape[1], x.shape[2]
     if power_factors is None:
@@ -222,11 +240,13 @@ def ms_ssim(x: Any, y: Any, max_val: float = 1.0, filter_size: int = 11, filter_
         if k > 0:
             x, y = _halve(x), _halve(y)
         value, cs = _ssim_per_channel(x, y, max_val, filter_size, filter_sigma, k1, k2)
+        if k == 0:
+            finest = ops.mean(value, axis=-1)
         terms.append(_safe_pow(cs if k < len(factors) - 1 else value, factors[k]))
     product = terms[0]
     for t in terms[1:]:
         product = product * t
-    return ops.mean(product, axis=-1)
+    return finest, ops.mean(product, axis=-1)
 
 
 def ssim_loss(y_true: Any, y_pred: Any, **options: Any) -> Any:
