@@ -168,5 +168,10 @@ def test_property_image_losses_finite_and_minimal_at_target(pred_grad, x, y):
         loss = losses.get(name, reduction=None)
         value, grad = pred_grad(name, loss)(x, y)
         assert np.all(np.isfinite(value)) and np.all(np.isfinite(grad)), name
-        same = _np(loss(x, x))  # 0 up to float32 cancellation in the variance terms
-        assert np.all(np.abs(same) < 1e-4) and np.all(same <= value + 1e-4), name
+        # 0 up to float32 cancellation in the variance terms: sigma^2 = blur(x^2) - mu^2 of a flat
+        # image is a difference of two numbers near 1, so one ulp (1.2e-7) of matmul rounding, which
+        # may differ between calls on a busy thread pool, moves cs by 1.2e-7 / C2 (9e-4) = 1.3e-4
+        # (CI saw 1.0e-4 on all-ones images); a few ulps are allowed
+        tol = 4 * np.finfo(np.float32).eps / (0.03**2)
+        same = _np(loss(x, x))
+        assert np.all(np.abs(same) < tol) and np.all(same <= value + tol), name
