@@ -296,12 +296,15 @@ lossviz.report(unet_nucleus={n: {k: runs.evaluations[n][k] for k in COLUMNS} for
 # How to read the results: in the short `smoke` run the models have barely started, and a loss that
 # counts every pixel the same (BCE, focal) tends to settle first on "background
 # everywhere", which scores a Dice of 0 on the nucleus, while the overlap losses are pushed towards the
-# nucleus from the first step. With enough training all six segment the nucleus well: in our `full`
-# run (60 epochs at 5e-4, TensorFlow, recorded in `results/`) every loss reached a test Dice of
-# 0.93-0.95, and 0.92-0.94 on the small nuclei. What remained was the balance of precision and recall:
-# focal the most precise (0.95) and least complete (recall 0.92), BCE + Dice the reverse (0.87, 0.98),
-# Tversky ($\beta > \alpha$) above Dice in recall (0.96 vs 0.95). One run with one seed is not a
-# verdict on a loss.
+# nucleus from the first step. With enough training all six segment the nucleus well: in our two `full`
+# runs (60 epochs at 5e-4, TensorFlow, on two different CPUs, recorded in `results/`) every loss reached
+# a test Dice of 0.93-0.95, and 0.92-0.94 on the small nuclei. What remained was the balance of
+# precision and recall. In both runs focal was the most precise (0.95 and 0.98) and the least complete
+# (recall 0.92 and 0.89), and Tversky ($\beta > \alpha$) above Dice in recall (0.96 vs 0.95). The most
+# complete loss changed: BCE + Dice (precision 0.87, recall 0.98) in one run, BCE (0.89, 0.98) in the
+# other, where BCE + Dice came out precise instead (0.96, 0.93). Same code, same seed: a seed fixes the
+# initial weights and the batch order, not the rounding of another processor, and over 60 epochs that
+# moved a balance like this one. One run with one seed is not a verdict on a loss.
 
 # %% [markdown]
 # ## Summary
