@@ -1,14 +1,14 @@
 """The seed scripts repeat their lesson's comparison: same losses, full-profile sizes and training settings.
 
 ``scripts/unet_seeds.py`` (lesson 04) and ``scripts/boxreg_seeds.py`` (lesson 05) keep their own copy of the
-lesson's loss set and sizes, so that they run without the notebook; these tests read the lesson's cells and
+lesson's loss set and sizes, so that they run without the notebook; these tests read the lesson's source
+(``notebooks/src``, plain Python in the percent format, which ``nb.py check`` keeps equal to the notebook) and
 fail when one side is changed without the other.
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,8 @@ import boxreg_seeds  # noqa: E402
 import unet_seeds  # noqa: E402
 
 
-def _tree(notebook: str) -> ast.Module:
-    cells = json.loads((ROOT / "notebooks" / notebook).read_text())["cells"]
-    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    return ast.parse(code)
+def _tree(lesson: str) -> ast.Module:
+    return ast.parse((ROOT / "notebooks" / "src" / f"{lesson}.py").read_text())
 
 
 def _full_profile(tree: ast.Module) -> dict[str, Any]:
@@ -61,7 +59,7 @@ def _script_tree(module: Any) -> ast.Module:
 
 
 def test_unet_seeds_repeats_lesson_04():
-    lesson = _tree("04_segmentation_losses.ipynb")
+    lesson = _tree("04_segmentation_losses")
     full = _full_profile(lesson)
     assert unet_seeds.FULL == {"img": full["IMG"], "epochs": full["EPOCHS"], "width": full["WIDTH"],
                                "depth": full["DEPTH"], "learning_rate": full["LEARNING_RATE"]}
@@ -73,7 +71,7 @@ def test_unet_seeds_repeats_lesson_04():
 
 
 def test_boxreg_seeds_repeats_lesson_05():
-    lesson = _tree("05_box_losses.ipynb")
+    lesson = _tree("05_box_losses")
     full = _full_profile(lesson)
     assert boxreg_seeds.FULL == {"img": full["IMG"], "epochs": full["EPOCHS"], "width": full["WIDTH"]}
     trained = _literal(lesson, "TRAIN_LOSSES")
